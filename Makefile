@@ -1,0 +1,38 @@
+# Two commands: `make reports` builds the course's output, `make test` runs every test.
+# Both create the virtual environment in .venv when it is missing or out of date.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: reports test unit notebooks lab bench env clean-reports
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	-$(PY) -m helpers.reports --fetch-assets
+	@touch $(STAMP)
+
+## The course's main output: every notebook executed in standard mode, reports/*.html, checkpoints.
+reports: $(STAMP)
+	$(PY) -m helpers.reports
+
+## The whole test suite in quick mode: unit tests, then the notebooks through nbval.
+test: $(STAMP)
+	GAN_COURSE_MODE=quick $(PY) -m pytest -q tests
+	GAN_COURSE_MODE=quick $(PY) -m pytest -q --nbval notebooks
+
+## Open the course in JupyterLab (standard mode unless GAN_COURSE_MODE says otherwise).
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+## Training-loop benchmark; writes bench/results.md.
+bench: $(STAMP)
+	$(PY) bench/bench_training.py
+
+clean-reports:
+	rm -rf reports

@@ -1,0 +1,38 @@
+"""Plumbing for the GANs-on-MNIST course: data, models, losses, training dashboard, checkpoints,
+quality meter, plots and widgets. The notebooks hold the ideas; this package holds the rest."""
+from .checkpoints import PRODUCERS, list_checkpoints, load_generator, read_checkpoint, save_generator
+from .config import CourseError, device, mode, pick, seed_everything
+from .data import MNIST, Split, batches, download_mnist, load_mnist, to_signed, to_unit
+from .models import Generator, MLPDiscriminator, MLPGenerator, count_parameters
+from .plots import class_histogram, image_grid, plot_curves, show_grid, show_grids
+from .quality import Quality, classifier, quality
+from .latent import latent_explorer
+from .train import EMA, History, train
+
+__all__ = [
+    "PRODUCERS", "list_checkpoints", "load_generator", "read_checkpoint", "save_generator",
+    "CourseError", "device", "mode", "pick", "seed_everything",
+    "MNIST", "Split", "batches", "download_mnist", "load_mnist", "to_signed", "to_unit",
+    "Generator", "MLPDiscriminator", "MLPGenerator", "count_parameters",
+    "class_histogram", "image_grid", "plot_curves", "show_grid", "show_grids",
+    "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "install_error_handler",
+]
+
+
+def install_error_handler() -> None:
+    """In IPython, show a :class:`CourseError` as its one sentence, without a deep traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def _handler(self, etype, value, tb, tb_offset=None):
+        self._showtraceback(etype, value, [f"\x1b[31m{etype.__name__}\x1b[0m: {value}"])
+
+    shell.set_custom_exc((CourseError,), _handler)
+
+
+install_error_handler()

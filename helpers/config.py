@@ -1,0 +1,97 @@
+"""Run mode, device, seeds and paths: the one place the course reads its settings.
+
+Environment variables (all optional):
+
+* ``GAN_COURSE_MODE``: ``quick`` (tests), ``standard`` (default: reports and JupyterLab) or ``full``
+  (long GPU runs). Every notebook scales its steps and sample counts with :func:`pick`.
+* ``GAN_COURSE_DEVICE``: ``cpu``, ``cuda``, ``cuda:1``, ``mps``; default: the best one available.
+* ``GAN_COURSE_DATA``: where datasets and the quality meter's classifier live (default ``<repo>/data``).
+* ``GAN_COURSE_CHECKPOINTS``: where trained generators are saved (default ``<data>/checkpoints``).
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+MODES = ("quick", "standard", "full")
+T = TypeVar("T")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CourseError(RuntimeError):
+    """A problem the user can fix; the message is one sentence saying how.
+
+    Notebooks show it without a deep traceback (see :func:`helpers.install_error_handler`).
+    """
+
+
+def mode() -> str:
+    """The run mode, read from ``GAN_COURSE_MODE`` (default ``standard``)."""
+    value = os.environ.get("GAN_COURSE_MODE", "standard").strip().lower() or "standard"
+    if value not in MODES:
+        raise CourseError(
+            f"GAN_COURSE_MODE={value!r} is not a run mode; set it to one of {', '.join(MODES)}."
+        )
+    return value
+
+
+def pick(quick: T, standard: T, full: T | None = None) -> T:
+    """Choose a setting by run mode: ``steps = pick(quick=200, standard=6000, full=60000)``."""
+    m = mode()
+    if m == "quick":
+        return quick
+    if m == "full" and full is not None:
+        return full
+    return standard
+
+
+def device() -> torch.device:
+    """The compute device: ``GAN_COURSE_DEVICE`` if set, else CUDA, then MPS, then CPU."""
+    wanted = os.environ.get("GAN_COURSE_DEVICE", "").strip()
+    if wanted:
+        try:
+            dev = torch.device(wanted)
+            torch.empty(1, device=dev)
+        except (RuntimeError, AssertionError) as err:
+            raise CourseError(
+                f"GAN_COURSE_DEVICE={wanted!r} is not usable here ({err}); unset it to pick a device automatically."
+            ) from None
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch (all devices) and return a CPU generator seeded the same.
+
+    With the same seed, a CPU run repeats exactly (tests/test_train.py checks the loss history).
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("GAN_COURSE_DATA", ROOT / "data"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def checkpoint_dir() -> Path:
+    path = Path(os.environ.get("GAN_COURSE_CHECKPOINTS", data_dir() / "checkpoints"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def threads() -> int:
+    return torch.get_num_threads()

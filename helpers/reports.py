@@ -1,0 +1,388 @@
+"""Execute the course notebooks and export them as HTML reports that work offline.
+
+``python -m helpers.reports`` (``make reports``) runs every ``notebooks/NN_*.ipynb`` in order and
+writes ``reports/NN_*.html`` plus ``reports/index.html``. Options: ``--mode quick|standard|full``,
+``--only NAME`` (repeatable), ``--out DIR``; ``--fetch-assets`` only fetches the web assets below.
+
+nbconvert's ``lab`` template loads MathJax, require.js and the widget renderer (``embed-amd.js``
+from ``@jupyter-widgets/html-manager``) from public CDNs. The reports use local copies instead,
+copied into ``<out>/_static/`` and referenced relatively, so a report opens without a network:
+
+* MathJax 2.7: the PyPI package ``jupyter-server-mathjax`` (a dependency).
+* require.js and the html-manager: no PyPI package ships an html-manager that renders
+  ipywidgets 8 state, so both come from the npm registry (``npm pack``), fetched once per
+  environment into ``<sys.prefix>/share/gan-course/web/`` by ``python -m helpers.reports --fetch-assets``
+  (or by the first build that needs them).
+
+Notebooks in the repo are never modified: only the HTML is written.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from datetime import datetime
+from importlib import import_module, metadata, util
+from pathlib import Path
+
+import nbformat
+from jinja2 import DictLoader
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbconvert import HTMLExporter
+
+from helpers.config import MODES, ROOT, CourseError
+
+NOTEBOOKS = ROOT / "notebooks"
+CELL_TIMEOUT = 3600  # seconds per cell: standard-mode training cells can take many minutes on a CPU
+
+# npm packages: name, version, {file in the tarball: name in the cache}; pinned so reports are reproducible.
+# html-manager 1.x renders the widget state of ipywidgets 8 (and 7).
+NPM_ASSETS = {
+    "html-manager": ("@jupyter-widgets/html-manager", "1.0.15", {"package/dist/embed-amd.js": "embed-amd.js"}),
+    "requirejs": ("requirejs", "2.3.7", {"package/require.js": "require.js"}),
+}
+# embed-amd.js looks for its icon fonts (Font Awesome) next to the page's URL, not next to itself, and
+# builds that URL from `location.origin`, which is "null" for file:// pages: the icons never load. So
+# at fetch time each `<publicPath>+"<hash>.woff2"` in the bundle becomes a data: URL (browsers pick
+# the woff2 source of each @font-face first; the other formats are never requested).
+WEBPACK_WOFF2 = re.compile(r'\b\w\.p\+"([0-9a-f]{20}\.woff2)"')
+ASSET_CACHE = Path(sys.prefix) / "share" / "gan-course" / "web"
+
+# Paths inside <out>/_static/, relative to the HTML files.
+MATHJAX_URL = "_static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+REQUIRE_JS_URL = "_static/requirejs/require.js"
+WIDGET_RENDERER_URL = "_static/html-manager/embed-amd.js"
+
+# The lab template with three changes: jupyter-server-mathjax ships only the STIX-Web fonts (MathJax
+# would otherwise look for its TeX fonts); the mermaid loader is dropped (it imports from a CDN and
+# the course has no mermaid diagrams); widgets get JupyterLab's UI font (they inherit the page font,
+# which the lab template leaves at the browser's serif default).
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block extra_css -%}
+<style type="text/css">
+.jupyter-widgets { font-family: var(--jp-ui-font-family); }
+</style>
+{%- endblock extra_css -%}
+{%- block html_head_js_mathjax -%}
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null}});
+</script>
+{{ super() }}
+{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+# --------------------------------------------------------------------------- offline web assets
+def _asset_dir(key: str) -> Path:
+    return ASSET_CACHE / f"{key}-{NPM_ASSETS[key][1]}"
+
+
+def fetch_web_assets() -> None:
+    """Fetch require.js and the widget html-manager from the npm registry unless already cached."""
+    for key, (package, version, files) in NPM_ASSETS.items():
+        target = _asset_dir(key)
+        if target.is_dir():
+            continue
+        npm = shutil.which("npm")
+        if npm is None:
+            raise CourseError(
+                f"The reports need {package}@{version} from the npm registry and npm is not installed; "
+                "install Node.js and npm, then run `python -m helpers.reports --fetch-assets`."
+            )
+        ASSET_CACHE.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=ASSET_CACHE) as tmp:  # same filesystem: the final rename is atomic
+            done = subprocess.run(
+                [npm, "pack", f"{package}@{version}", "--pack-destination", tmp, "--silent"],
+                cwd=tmp, capture_output=True, text=True,
+            )
+            tarballs = list(Path(tmp).glob("*.tgz"))
+            if done.returncode != 0 or not tarballs:
+                raise CourseError(
+                    f"`npm pack {package}@{version}` failed ({done.stderr.strip()[-300:] or 'no output'}); "
+                    "check that the npm registry is reachable and run `python -m helpers.reports --fetch-assets` again."
+                )
+            partial = Path(tmp) / key
+            partial.mkdir()
+            with tarfile.open(tarballs[0]) as tar:
+
+                def read(name: str) -> bytes:
+                    return tar.extractfile(name).read()
+
+                for member, name in files.items():
+                    data = read(member)
+                    if name == "embed-amd.js":
+                        data = WEBPACK_WOFF2.sub(
+                            lambda m: '"data:font/woff2;base64,%s"'
+                            % base64.b64encode(read(f"package/dist/{m.group(1)}")).decode(),
+                            data.decode("utf-8"),
+                        ).encode("utf-8")
+                    (partial / name).write_bytes(data)
+                (partial / "package.json").write_bytes(read("package/package.json"))  # version and license
+            partial.rename(target)
+        print(f"fetched {package}@{version} into {target}")
+
+
+def install_static(out_dir: Path | str) -> Path:
+    """Copy MathJax, require.js and the html-manager into ``out_dir/_static`` (the reports' assets)."""
+    import jupyter_server_mathjax
+
+    static = Path(out_dir) / "_static"
+    sources = {"mathjax": Path(jupyter_server_mathjax.__file__).parent / "static"}
+    try:
+        fetch_web_assets()
+        sources.update({"requirejs": _asset_dir("requirejs"), "html-manager": _asset_dir("html-manager")})
+    except CourseError as err:  # reports still build; widgets then show as text
+        print(f"warning: widgets in the reports will not render: {err}", file=sys.stderr)
+    stamp = static / "versions.json"  # skip the copy (16 MB, 800 files) when it is already there
+    versions = {"mathjax": metadata.version("jupyter-server-mathjax"),
+                **{k: v[1] for k, v in NPM_ASSETS.items() if k in sources}}
+    if stamp.exists() and json.loads(stamp.read_text()) == versions:
+        return static
+    for name, source in sources.items():
+        shutil.rmtree(static / name, ignore_errors=True)
+        shutil.copytree(source, static / name)
+    stamp.write_text(json.dumps(versions))
+    return static
+
+
+# --------------------------------------------------------------------------- execute and export
+def execute_notebook(path: Path | str, mode: str = "standard") -> tuple[nbformat.NotebookNode, float, str | None]:
+    """Run a notebook (cwd = its folder, kernel ``python3``, ``GAN_COURSE_MODE=mode``).
+
+    Returns ``(executed notebook, wall seconds, error)``: ``error`` is None on success, else one line
+    (e.g. ``"ValueError: bad input"``); the notebook then holds the outputs up to the failing cell,
+    its traceback included. The file on disk is not changed.
+    """
+    if mode not in MODES:
+        raise CourseError(f"Mode {mode!r} is not a run mode; use one of {', '.join(MODES)}.")
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        allow_errors=False,
+        store_widget_state=True,  # saved into nb.metadata.widgets, which the HTML embeds
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    )
+    error = None
+    start = time.perf_counter()
+    try:
+        client.execute(env={**os.environ, "GAN_COURSE_MODE": mode})
+    except CellExecutionError as err:  # the traceback is in the failing cell's outputs
+        error = f"{err.ename}: {err.evalue}" if err.ename else str(err)
+    except (CellTimeoutError, DeadKernelError) as err:
+        error = f"{type(err).__name__}: {err}"
+    if error is not None:
+        error = (error.strip().splitlines() or ["unknown error"])[0]
+        client.set_widgets_metadata()  # execute() only does this after the last cell
+    return nb, time.perf_counter() - start, error
+
+
+def export_html(nb: nbformat.NotebookNode, out_path: Path | str, source_dir: Path | str | None = None) -> Path:
+    """Write ``nb`` as a lab-style HTML page whose scripts load from ``_static/`` beside it.
+
+    Images are inline; ``source_dir`` (the notebook's folder) resolves images linked from markdown.
+    """
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    install_static(out_path.parent)
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file="offline.html.j2",
+        extra_loaders=[DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})],
+        mathjax_url=MATHJAX_URL,
+        require_js_url=REQUIRE_JS_URL,
+        widget_renderer_url=WIDGET_RENDERER_URL,
+        embed_images=True,  # markdown images too; PNG outputs are inline anyway
+    )
+    resources = {"metadata": {"name": notebook_title(nb, out_path.stem), "path": str(source_dir or Path.cwd())}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    out_path.write_text(body, encoding="utf-8")
+    return out_path
+
+
+# --------------------------------------------------------------------------- index page
+def _title_and_summary(nb: nbformat.NotebookNode) -> tuple[str | None, str | None]:
+    """The ``# title`` line and the first text line after it in the markdown cells."""
+    title = summary = None
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            line = line.strip()
+            if title is None:
+                if line.startswith("# "):
+                    title = line[2:].strip()
+            elif line and not line.startswith("#"):
+                return title, line
+    return title, summary
+
+
+def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
+    return _title_and_summary(nb)[0] or fallback
+
+
+def notebook_summary(nb: nbformat.NotebookNode) -> str:
+    """``metadata.course.summary`` if set, else the first line after the ``# title`` line."""
+    summary = nb.metadata.get("course", {}).get("summary")
+    return summary or _title_and_summary(nb)[1] or ""
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s"
+
+
+INDEX_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
+       max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+.meta { color: #666; margin-top: 0; }
+table { border-collapse: collapse; width: 100%; margin-top: 1.5rem; }
+th, td { text-align: left; padding: .55rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+th { white-space: nowrap; font-size: .85rem; text-transform: uppercase; letter-spacing: .04em; color: #555; }
+td.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }
+a { color: #1a5fb4; text-decoration: none; font-weight: 600; }
+a:hover { text-decoration: underline; }
+.summary { color: #333; }
+.failed { color: #b00020; font-weight: 600; }
+.error { display: block; color: #b00020; font-size: .9rem; margin-top: .25rem; }
+.ok { color: #2e7d32; }
+section.scoreboard { margin-top: 2.5rem; }
+"""
+
+
+def build_index(out_dir: Path | str, entries: list[dict]) -> Path:
+    """Write ``out_dir/index.html`` listing the reports.
+
+    Each entry: ``name`` (e.g. ``01_vanilla_gan``), ``html`` (file name), ``title``, ``summary``,
+    ``seconds``, ``mode``, ``error`` (None or one line). If ``helpers.scoreboard.scoreboard_html()``
+    exists, its HTML fragment is included after the table.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    esc = html.escape
+    rows = []
+    for e in sorted(entries, key=lambda e: e["name"]):
+        status = (
+            f'<span class="failed">failed</span><span class="error">{esc(e["error"])}</span>'
+            if e.get("error") else '<span class="ok">ok</span>'
+        )
+        rows.append(
+            f'<tr><td><a href="{esc(e["html"])}">{esc(e.get("title") or e["name"])}</a>'
+            f'<br><small>{esc(e["name"])}</small></td>'
+            f'<td class="summary">{esc(e.get("summary") or "")}</td>'
+            f'<td>{esc(e.get("mode", ""))}</td><td class="num">{_duration(e.get("seconds", 0.0))}</td>'
+            f"<td>{status}</td></tr>"
+        )
+    scoreboard = ""
+    if util.find_spec("helpers.scoreboard") is not None:  # added by a later part of the course
+        fragment = getattr(import_module("helpers.scoreboard"), "scoreboard_html", None)
+        if fragment is not None:
+            scoreboard = f'<section class="scoreboard">{fragment()}</section>'
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>GANs on MNIST: course reports</title>
+<style>{INDEX_CSS}</style>
+</head>
+<body>
+<h1>GANs on MNIST: course reports</h1>
+<p class="meta">Each notebook executed top to bottom; built {datetime.now():%Y-%m-%d %H:%M}.</p>
+<table>
+<thead><tr><th>Notebook</th><th>What it covers</th><th>Mode</th><th>Wall time</th><th>Status</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody>
+</table>
+{scoreboard}
+</body>
+</html>
+"""
+    path = out_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- command line
+def course_notebooks(only: list[str] | None = None) -> list[Path]:
+    """``notebooks/NN_*.ipynb`` in order, or the ones named in ``only`` (``01_vanilla_gan[.ipynb]``)."""
+    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if not only:
+        return found
+    by_name = {p.stem: p for p in found}
+    chosen = []
+    for name in only:
+        stem = Path(name).stem
+        if stem not in by_name:
+            raise CourseError(
+                f"There is no notebook {name!r} in notebooks/; choose from {', '.join(by_name) or 'none'}."
+            )
+        chosen.append(by_name[stem])
+    return sorted(set(chosen))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.reports", description=__doc__.split("\n")[0])
+    parser.add_argument("--mode", choices=MODES, default="standard", help="run mode for the kernels (default: standard)")
+    parser.add_argument("--only", action="append", metavar="NAME", help="run only this notebook, e.g. 01_vanilla_gan (repeatable)")
+    parser.add_argument("--out", default="reports", type=Path, help="output folder (default: reports)")
+    parser.add_argument("--fetch-assets", action="store_true", help="only fetch the offline web assets, then exit")
+    args = parser.parse_args(argv)
+    try:
+        if args.fetch_assets:
+            fetch_web_assets()
+            return 0
+        notebooks = course_notebooks(args.only)
+        install_static(args.out)  # fails early if the web assets are missing
+    except CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+    # Results of earlier runs stay in the index when --only rebuilds some reports; reports whose
+    # notebook or HTML is gone are dropped. The index is rewritten after every notebook.
+    record = args.out / "index.json"
+    entries = {e["name"]: e for e in (json.loads(record.read_text()) if record.exists() else [])}
+    current = {p.stem for p in course_notebooks()}
+    failed = []
+    for i, path in enumerate(notebooks, 1):
+        print(f"[{i}/{len(notebooks)}] {path.stem} ({args.mode}) ...", flush=True)
+        nb, seconds, error = execute_notebook(path, args.mode)
+        html_path = export_html(nb, args.out / f"{path.stem}.html", source_dir=path.parent)
+        entries[path.stem] = {
+            "name": path.stem, "html": html_path.name, "title": notebook_title(nb, path.stem),
+            "summary": notebook_summary(nb), "seconds": round(seconds, 1), "mode": args.mode, "error": error,
+        }
+        print(f"    {'FAILED' if error else 'ok'} in {_duration(seconds)} -> {html_path}", flush=True)
+        if error:
+            failed.append(f"{path.stem}: {error}")
+        entries = {k: e for k, e in entries.items() if k in current and (args.out / e["html"]).exists()}
+        record.write_text(json.dumps(sorted(entries.values(), key=lambda e: e["name"]), indent=1))
+        build_index(args.out, list(entries.values()))
+    print(f"index: {build_index(args.out, list(entries.values()))}")
+    if failed:
+        print(f"{len(failed)} notebook(s) failed:", file=sys.stderr)
+        for line in failed:
+            print(f"FAILED {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+"""Training-loop plumbing: the notebook writes the step, this module runs it.
+
+``train(step, data, steps=..., batch_size=..., G=G, fixed_z=fixed_z)`` calls ``step(real, labels)``
+once per batch. The step does the learning (D on real and fake, then G) and returns its numbers:
+``{"loss_d": ..., "loss_g": ..., "d_x": ..., "d_g_z1": ..., "d_g_z2": ...}`` (any other keys are
+recorded too). Around it this module provides the progress bar, the history, the log line of
+PyTorch's DCGAN example, the live dashboard (loss curves and a fixed-noise grid redrawn in place),
+divergence detection and a clean stop on Ctrl-C / kernel interrupt.
+
+Live display is used in JupyterLab / VS Code; without a live front end (nbconvert, nbval, plain
+Python) training prints a short log and shows the final dashboard once.
+``GAN_COURSE_LIVE=1`` or ``0`` forces either way.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from . import plots
+from .config import CourseError
+from .data import Split, batches, batches_per_epoch
+
+StepFn = Callable[[torch.Tensor, torch.Tensor], dict]
+
+LOG_KEYS = {"loss_d": "Loss_D", "loss_g": "Loss_G", "d_x": "D(x)"}
+
+
+def in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def live_frontend() -> bool:
+    """True when a person is watching: a kernel started by JupyterLab/Notebook or VS Code."""
+    forced = os.environ.get("GAN_COURSE_LIVE", "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    return in_notebook() and any(k in os.environ for k in ("JPY_SESSION_NAME", "VSCODE_PID", "JPY_PARENT_PID"))
+
+
+@dataclass
+class History:
+    """What one training run recorded: per-step numbers, snapshots of the fixed-noise grid, and why it stopped."""
+
+    records: dict[str, list[float]] = field(default_factory=dict)
+    snapshots: dict[int, torch.Tensor] = field(default_factory=dict)
+    steps: int = 0
+    batch_size: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    diverged: str | None = None
+    log: list[str] = field(default_factory=list)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return np.asarray(self.records[key])
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.records
+
+    def mean(self, key: str, last: int | None = None) -> float:
+        v = self[key]
+        return float(v[-last:].mean() if last else v.mean())
+
+    @property
+    def images_per_second(self) -> float:
+        return self.batch_size * self.steps / max(self.seconds, 1e-9)
+
+    def append(self, values: dict[str, float]) -> None:
+        for k, v in values.items():
+            self.records.setdefault(k, []).append(v)
+
+    def extend(self, later: "History") -> "History":
+        """Append a later run of the same training (e.g. a short run, then its continuation)."""
+        for k, v in later.records.items():
+            self.records.setdefault(k, []).extend(v)
+        self.snapshots.update({self.steps + s: img for s, img in later.snapshots.items()})
+        self.steps += later.steps
+        self.seconds += later.seconds
+        self.log += later.log
+        self.interrupted = self.interrupted or later.interrupted
+        self.diverged = self.diverged or later.diverged
+        return self
+
+    def summary(self) -> str:
+        state = "interrupted" if self.interrupted else ("stopped: diverged" if self.diverged else "done")
+        return f"{self.steps} steps in {self.seconds:.0f} s ({state})"
+
+
+class EMA:
+    """An exponential moving average of a model's weights: ``avg ← decay·avg + (1 - decay)·weights``.
+
+    ``ema.model`` is a frozen copy in eval mode; call ``ema.update(model)`` after each optimizer step.
+    Buffers (BatchNorm's running statistics) are copied, not averaged.
+    """
+
+    def __init__(self, model: torch.nn.Module, decay: float = 0.999):
+        if not 0.0 <= decay < 1.0:
+            raise CourseError(f"decay={decay!r} must be in [0, 1); 0.999 averages over about the last 1000 steps.")
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        for avg, p in zip(self.model.parameters(), model.parameters()):
+            avg.lerp_(p.detach(), 1.0 - self.decay)
+        for avg, b in zip(self.model.buffers(), model.buffers()):
+            avg.copy_(b)
+
+
+def log_line(epoch: int, epochs: int, batch: int, per_epoch: int, v: dict[str, float]) -> str:
+    """``[epoch/N][batch/B] Loss_D Loss_G D(x) D(G(z)) before/after the D step`` (1-based)."""
+    parts = [f"[{epoch}/{epochs}][{batch}/{per_epoch}]"]
+    parts += [f"{name}: {v[k]:.4f}" for k, name in LOG_KEYS.items() if k in v]
+    if "d_g_z1" in v:
+        after = f" / {v['d_g_z2']:.4f}" if "d_g_z2" in v else ""
+        parts.append(f"D(G(z)): {v['d_g_z1']:.4f}{after}")
+    return "  ".join(parts)
+
+
+class Dashboard:
+    """Loss curves, D's outputs and the fixed-noise grid in one figure, redrawn in place.
+
+    ``render()`` draws into the same figure every time and returns PNG bytes; in a live front end the
+    bytes replace the previous image through one display handle (no flicker, no growing output).
+    """
+
+    def __init__(self, title: str, sampler: Callable[[], torch.Tensor] | None, nrow: int = 8):
+        self.title, self.sampler, self.nrow = title, sampler, nrow
+        with plt.ioff():
+            self.fig, axes = plt.subplots(1, 3 if sampler else 2, figsize=(13 if sampler else 9, 3.6),
+                                          gridspec_kw={"width_ratios": [1.2, 1.2, 1] if sampler else [1, 1]})
+        self.ax_loss, self.ax_prob = axes[0], axes[1]
+        self.ax_img = axes[2] if sampler else None
+        self.handle = None
+        self.log_handle = None
+
+    def render(self, history: History, last_log: list[str] | None = None) -> bytes:
+        n = history.steps
+        window = max(1, n // 60)
+        for ax in (self.ax_loss, self.ax_prob):
+            ax.clear()
+        plots.plot_curves(self.ax_loss, {LOG_KEYS[k]: history.records[k] for k in ("loss_d", "loss_g") if k in history},
+                          window, ylabel="loss")
+        probs = {label: history.records[k] for k, label in (("d_x", "D(x)"), ("d_g_z1", "D(G(z))")) if k in history}
+        if probs:
+            plots.plot_curves(self.ax_prob, probs, window, ylabel="D's probability 'real'")
+            self.ax_prob.set_ylim(-0.02, 1.02)
+            self.ax_prob.axhline(0.5, color="gray", ls=":", lw=1)
+        self.ax_loss.set_title(f"{self.title}: step {n}" if self.title else f"step {n}", fontsize=10)
+        if self.ax_img is not None:
+            self.ax_img.clear()
+            plots.show_grid(self.sampler(), self.nrow, "fixed noise", self.ax_img)
+        self.fig.tight_layout()
+        return plots.figure_png(self.fig)
+
+    def show(self, png: bytes) -> None:
+        if not in_notebook():  # plain Python (e.g. the benchmark): the figure is drawn, nobody shows it
+            return
+        from IPython.display import Image, display
+
+        if self.handle is None:
+            self.handle = display(Image(data=png), display_id=True)
+        else:
+            self.handle.update(Image(data=png))
+
+    def show_log(self, lines: list[str]) -> None:
+        if not in_notebook():
+            return
+        from IPython.display import HTML, display
+
+        html = HTML("<pre style='font-size:11px;margin:0'>" + "\n".join(lines[-6:]) + "</pre>")
+        if self.log_handle is None:
+            self.log_handle = display(html, display_id=True)
+        else:
+            self.log_handle.update(html)
+
+    def close(self) -> None:
+        plt.close(self.fig)
+
+
+def fixed_noise_sampler(G: torch.nn.Module, fixed_z: torch.Tensor, fixed_labels: torch.Tensor | None = None):
+    """A function returning G's images in [0, 1] for the fixed noise, in eval mode, without gradients."""
+
+    @torch.no_grad()
+    def sample() -> torch.Tensor:
+        was_training = G.training
+        G.eval()
+        try:
+            out = G(fixed_z) if fixed_labels is None else G(fixed_z, fixed_labels)
+        finally:
+            G.train(was_training)
+        return ((out.float().cpu() + 1) / 2).clamp(0, 1)
+
+    return sample
+
+
+def _nonfinite(values: dict[str, float]) -> str | None:
+    for k, v in values.items():
+        if not math.isfinite(v):
+            return k
+    return None
+
+
+def train(step: StepFn, data: Split, *, steps: int, batch_size: int = 64, G: torch.nn.Module | None = None,
+          fixed_z: torch.Tensor | None = None, fixed_labels: torch.Tensor | None = None,
+          generator: torch.Generator | None = None, title: str = "", log_lines: int = 12,
+          refresh_seconds: float = 2.0, snapshot_steps=(), on_divergence: str = "stop",
+          d_wins_threshold: float = 0.01, d_wins_patience: int | None = None,
+          live: bool | None = None, dashboard: bool = True, quiet: bool = False) -> History:
+    """Run ``step(real, labels)`` for ``steps`` batches of ``batch_size`` training images.
+
+    * ``G`` and ``fixed_z`` (and ``fixed_labels`` for conditional models) feed the fixed-noise grid;
+      ``snapshot_steps`` lists steps at which that grid is kept in ``history.snapshots`` (the last
+      step is always kept).
+    * ``generator`` seeds the batch order. ``log_lines``: about that many log lines in all.
+    * Divergence: a NaN/inf number always stops the run; D winning outright (``Loss_D`` below
+      ``d_wins_threshold`` for ``d_wins_patience`` steps, default a tenth of the run) stops it when
+      ``on_divergence="stop"`` and is only reported when ``"warn"``. Either way ``history.diverged``
+      says what happened and what to try.
+    * Ctrl-C / kernel interrupt ends training cleanly: models keep what they learned, the history
+      holds the steps done, ``history.interrupted`` is True.
+    """
+    if not isinstance(steps, int) or steps < 1:
+        raise CourseError(f"steps must be a positive whole number; got {steps!r}.")
+    if on_divergence not in ("stop", "warn"):
+        raise CourseError(f"on_divergence must be 'stop' or 'warn'; got {on_divergence!r}.")
+    if (G is None) != (fixed_z is None):
+        raise CourseError("Pass both G and fixed_z to see the fixed-noise grid, or neither.")
+    live = live_frontend() if live is None else live
+    per_epoch = batches_per_epoch(data, batch_size)
+    epochs = -(-steps // per_epoch)
+    log_every = max(1, steps // max(1, log_lines))
+    patience = d_wins_patience or max(50, steps // 10)
+    sampler = fixed_noise_sampler(G, fixed_z, fixed_labels) if G is not None else None
+    board = Dashboard(title, sampler) if dashboard else None
+    snapshot_steps = set(snapshot_steps)
+
+    history = History(batch_size=batch_size)
+    stream = batches(data, batch_size, generator)
+    bar = None
+    if live or not in_notebook() and sys.stderr.isatty() and not quiet:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, desc=title or "training", leave=True, mininterval=0.5)
+    d_wins_run, last_refresh, start = 0, 0.0, time.perf_counter()
+    try:
+        for i in range(1, steps + 1):
+            epoch, b, real, labels = next(stream)
+            out = step(real, labels)
+            keys = list(out)
+            values = dict(zip(keys, torch.stack([torch.as_tensor(out[k], dtype=torch.float32).detach().cpu()
+                                                 for k in keys]).tolist()))
+            history.append(values)
+            history.steps = i
+            if bar is not None:
+                bar.update(1)
+            bad = _nonfinite(values)
+            if bad:
+                history.diverged = (f"Training diverged at step {i}: {bad} became {values[bad]}; lower the learning rates "
+                                    "(try half) or switch to the non-saturating loss, then run the cell again.")
+                break
+            d_wins_run = d_wins_run + 1 if values.get("loss_d", 1.0) < d_wins_threshold else 0
+            if d_wins_run == patience and history.diverged is None:
+                history.diverged = (f"From step {i - patience + 1} the discriminator wins outright (Loss_D < {d_wins_threshold} "
+                                    f"for {patience} steps), so the generator learns nothing; try the non-saturating loss, "
+                                    "a lower learning rate for D, or fewer D steps per G step.")
+                if on_divergence == "stop":
+                    break
+            if i in snapshot_steps and sampler is not None:
+                history.snapshots[i] = sampler()
+            if i % log_every == 0 or i == 1:
+                line = log_line(epoch + 1, epochs, b + 1, per_epoch, values)
+                history.log.append(line)
+                if live and board is not None:
+                    board.show_log(history.log)
+                elif not quiet:
+                    (bar.write if bar is not None else print)(line)
+            if live and board is not None and time.perf_counter() - last_refresh > refresh_seconds:
+                history.seconds = time.perf_counter() - start
+                board.show(board.render(history))
+                last_refresh = time.perf_counter()
+    except KeyboardInterrupt:
+        history.interrupted = True
+    finally:
+        history.seconds = time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+    if sampler is not None and history.steps:
+        history.snapshots[history.steps] = sampler()
+    if board is not None and history.steps:
+        png = board.render(history)
+        if in_notebook():
+            board.show(png)
+        board.close()
+    if history.interrupted:
+        print(f"Interrupted after {history.steps} steps: the models keep what they learned; the history holds those steps.")
+    if history.diverged:
+        print(f"Warning: {history.diverged}")
+    elif not quiet:
+        print(f"{title + ': ' if title else ''}{history.summary()}, {history.images_per_second:.0f} images/s.")
+    return history

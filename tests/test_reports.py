@@ -1,0 +1,104 @@
+"""The HTML report pipeline (helpers/reports.py): executes a tiny notebook and checks the report works offline."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from helpers import reports
+
+CDN = re.compile(r"(cdnjs|unpkg|jsdelivr|mathjax\.org|cdn\.)", re.I)
+ATTR_URL = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"'#][^"']*)["']""", re.I)
+
+
+def write_notebook(path: Path, *cells) -> Path:
+    nb = new_notebook(cells=list(cells))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory):
+    """A notebook with an equation and a slider, executed and exported once for the tests below."""
+    tmp = tmp_path_factory.mktemp("report")
+    path = write_notebook(
+        tmp / "demo.ipynb",
+        new_markdown_cell("# Demo\n\nAn equation and a slider.\n\n$$\\int_0^1 x\\,dx$$"),
+        new_code_cell("import ipywidgets as widgets\nwidgets.IntSlider(value=3)"),
+        new_code_cell("import os\nprint(os.environ['GAN_COURSE_MODE'], os.path.basename(os.getcwd()))"),
+    )
+    nb, seconds, error = reports.execute_notebook(path, "quick")
+    out = reports.export_html(nb, tmp / "out" / "demo.html", source_dir=tmp)
+    return nb, seconds, error, out
+
+
+def test_execute_runs_every_cell_in_the_mode_and_folder(demo_report):
+    nb, seconds, error, out = demo_report
+    assert error is None and seconds > 0
+    # the kernel saw GAN_COURSE_MODE and ran in the notebook's folder
+    assert nb.cells[2].outputs[0]["text"].split() == ["quick", out.parent.parent.name]
+
+
+def test_report_loads_nothing_from_a_cdn_and_its_assets_exist(demo_report):
+    *_, out = demo_report
+    page = out.read_text()
+    urls = ATTR_URL.findall(page)
+    assert not [u for u in urls if u.startswith(("http:", "https:", "//"))], "a report must not load from the network"
+    renderer = re.search(r"var widgetRendererSrc = '([^']+)'", page).group(1)
+    assert not CDN.search(" ".join([*urls, renderer]))
+    for url in [*urls, renderer]:
+        assert (out.parent / url.split("?")[0]).is_file(), f"{url} is referenced but missing"
+    assert "MathJax.js" in page and "require.js" in page and renderer.endswith("embed-amd.js")
+
+
+def test_report_embeds_widget_state_and_the_equation(demo_report):
+    *_, out = demo_report
+    page = out.read_text()
+    state = re.search(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', page, re.S)
+    assert state, "widget state is not embedded"
+    models = json.loads(state.group(1))["state"].values()
+    assert any(m["model_name"] == "IntSliderModel" and m["state"]["value"] == 3 for m in models)
+    assert "application/vnd.jupyter.widget-view+json" in page
+    assert r"$$\int_0^1 x\,dx$$" in page  # left for MathJax to typeset in the browser
+
+
+def test_failing_notebook_still_gets_a_report_and_the_cli_exits_nonzero(tmp_path, monkeypatch, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(
+        notebooks / "01_broken.ipynb",
+        new_markdown_cell("# Broken\n\nThis one fails halfway."),
+        new_code_cell("import ipywidgets as widgets\nwidgets.IntSlider(value=5)"),
+        new_code_cell("raise ValueError('the discriminator exploded')"),
+        new_code_cell("print('never runs')"),
+    )
+    monkeypatch.setattr(reports, "NOTEBOOKS", notebooks)
+    out = tmp_path / "reports"
+
+    assert reports.main(["--mode", "quick", "--out", str(out)]) == 1
+    assert "FAILED 01_broken: ValueError: the discriminator exploded" in capsys.readouterr().err
+    page = (out / "01_broken.html").read_text()
+    assert "the discriminator exploded" in page and "never runs" in page  # traceback shown, later cells kept
+    assert "IntSliderModel" in page  # widget state saved although execution stopped early
+    index = (out / "index.html").read_text()
+    assert 'href="01_broken.html"' in index and "This one fails halfway." in index and "failed" in index
+
+
+def test_summary_prefers_metadata_then_first_line_after_title():
+    nb = new_notebook(cells=[new_markdown_cell("# Title\n\n## Part\nFirst line.\nSecond line.")])
+    assert reports.notebook_title(nb, "x") == "Title"
+    assert reports.notebook_summary(nb) == "First line."
+    nb.metadata["course"] = {"summary": "From metadata."}
+    assert reports.notebook_summary(nb) == "From metadata."
+
+
+def test_build_index_lists_entries(tmp_path):
+    entry = {"name": "01_a", "html": "01_a.html", "title": "A <GAN>", "summary": "s", "seconds": 75, "mode": "quick", "error": None}
+    page = reports.build_index(tmp_path, [entry]).read_text()
+    assert 'href="01_a.html"' in page and "A &lt;GAN&gt;" in page and "1 min 15 s" in page and "quick" in page
+    assert not re.search(r"(src|href)=\"https?:", page)
