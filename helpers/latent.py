@@ -72,7 +72,7 @@ class LatentExplorer:
         self.message = W.HTML()
         for w in (self.w_a, self.w_b, self.w_t, self.w_path, *self.w_nudges):
             w.observe(lambda _change: self.render(), names="value")
-        self.thumbs.value = _png(self._generate(self.z), nrow=8, scale=2)
+        self._show(self.thumbs, _png(self._generate(self.z), nrow=8, scale=2))
         self.widget = W.VBox([
             W.HTML("<b>The choices</b> (numbered 0, 1, 2, ... row by row)"), self.thumbs,
             W.HBox([self.w_a, self.w_b, self.w_path]), self.w_t, *self.w_nudges,
@@ -103,15 +103,21 @@ class LatentExplorer:
             z = z + w.value * d
         return z
 
+    @staticmethod
+    def _show(widget, png: bytes) -> None:
+        """Set an Image widget's PNG at its natural size (a VBox would otherwise stretch it)."""
+        widget.value = png
+        widget.layout.width = f"{int.from_bytes(png[16:20], 'big')}px"  # PNG header: width
+
     def render(self) -> None:
         if self.w_a.value == self.w_b.value:
             self.message.value = "<span style='color:#b00'>Pick two different samples for A and B to see a path between them.</span>"
         else:
             self.message.value = ""
-        self.image.value = _png(self._generate(self.current_z()[None]), nrow=1, scale=6)
+        self._show(self.image, _png(self._generate(self.current_z()[None]), nrow=1, scale=6))
         path = slerp if self.w_path.value == "spherical" else lerp
         zs = path(self.z[self.w_a.value], self.z[self.w_b.value], torch.linspace(0, 1, 8))
-        self.strip.value = _png(self._generate(zs), nrow=8, scale=3)
+        self._show(self.strip, _png(self._generate(zs), nrow=8, scale=3))
 
     def set(self, a: int | None = None, b: int | None = None, t: float | None = None,
             path: str | None = None, nudges: list[float] | None = None) -> "LatentExplorer":

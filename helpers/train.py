@@ -48,7 +48,7 @@ def live_frontend() -> bool:
     forced = os.environ.get("GAN_COURSE_LIVE", "").strip()
     if forced in ("0", "1"):
         return forced == "1"
-    return in_notebook() and any(k in os.environ for k in ("JPY_SESSION_NAME", "VSCODE_PID", "JPY_PARENT_PID"))
+    return in_notebook() and any(k in os.environ for k in ("JPY_SESSION_NAME", "VSCODE_PID"))
 
 
 @dataclass
