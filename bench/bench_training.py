@@ -47,7 +47,7 @@ def make_step(G, D, opt_G, opt_D, nz):
 def players(dev, nz=64):
     helpers.seed_everything(0)
     G = helpers.MLPGenerator(nz=nz).to(dev)
-    D = helpers.MLPDiscriminator(hidden=(512, 256), dropout=0.3).to(dev)
+    D = helpers.MLPDiscriminator(hidden=(512, 256), dropout=0.15).to(dev)
     opts = [torch.optim.Adam(m.parameters(), 1e-3, betas=(0.5, 0.999)) for m in (G, D)]
     return G, D, make_step(G, D, *opts, nz)
 
@@ -79,9 +79,9 @@ def course_loop(split, steps, batch, dev):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=128)
     args = parser.parse_args()
     dev = helpers.device()
     data = helpers.load_mnist(quiet=True)

@@ -5,7 +5,7 @@ from .config import CourseError, device, mode, pick, seed_everything
 from .data import MNIST, Split, batches, download_mnist, load_mnist, to_signed, to_unit
 from .models import Generator, MLPDiscriminator, MLPGenerator, count_parameters
 from .plots import class_histogram, image_grid, plot_curves, show_grid, show_grids
-from .quality import Quality, classifier, quality
+from .meter import Quality, classifier, quality
 from .latent import latent_explorer
 from .train import EMA, History, train
 

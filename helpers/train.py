@@ -146,6 +146,7 @@ class Dashboard:
         self.ax_img = axes[2] if sampler else None
         self.handle = None
         self.log_handle = None
+        self.laid_out = False
 
     def render(self, history: History, last_log: list[str] | None = None) -> bytes:
         n = history.steps
@@ -163,7 +164,9 @@ class Dashboard:
         if self.ax_img is not None:
             self.ax_img.clear()
             plots.show_grid(self.sampler(), self.nrow, "fixed noise", self.ax_img)
-        self.fig.tight_layout()
+        if not self.laid_out:  # the layout is fixed after the first draw; recomputing it is slow
+            self.fig.tight_layout()
+            self.laid_out = True
         return plots.figure_png(self.fig)
 
     def show(self, png: bytes) -> None:
@@ -251,11 +254,11 @@ def train(step: StepFn, data: Split, *, steps: int, batch_size: int = 64, G: tor
     history = History(batch_size=batch_size)
     stream = batches(data, batch_size, generator)
     bar = None
-    if live or not in_notebook() and sys.stderr.isatty() and not quiet:
+    if not quiet and (live or not in_notebook() and sys.stderr.isatty()):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=steps, desc=title or "training", leave=True, mininterval=0.5)
-    d_wins_run, last_refresh, start = 0, 0.0, time.perf_counter()
+    d_wins_run, next_refresh, start = 0, 0.0, time.perf_counter()
     try:
         for i in range(1, steps + 1):
             epoch, b, real, labels = next(stream)
@@ -288,10 +291,12 @@ def train(step: StepFn, data: Split, *, steps: int, batch_size: int = 64, G: tor
                     board.show_log(history.log)
                 elif not quiet:
                     (bar.write if bar is not None else print)(line)
-            if live and board is not None and time.perf_counter() - last_refresh > refresh_seconds:
+            if live and board is not None and time.perf_counter() >= next_refresh:
                 history.seconds = time.perf_counter() - start
+                t0 = time.perf_counter()
                 board.show(board.render(history))
-                last_refresh = time.perf_counter()
+                # Redraw every refresh_seconds, but never spend more than 5% of the time drawing.
+                next_refresh = time.perf_counter() + max(refresh_seconds, 19 * (time.perf_counter() - t0))
     except KeyboardInterrupt:
         history.interrupted = True
     finally:
@@ -300,10 +305,9 @@ def train(step: StepFn, data: Split, *, steps: int, batch_size: int = 64, G: tor
             bar.close()
     if sampler is not None and history.steps:
         history.snapshots[history.steps] = sampler()
-    if board is not None and history.steps:
-        png = board.render(history)
-        if in_notebook():
-            board.show(png)
+    if board is not None:
+        if history.steps and in_notebook():  # the final state, shown once (the only view without a live front end)
+            board.show(board.render(history))
         board.close()
     if history.interrupted:
         print(f"Interrupted after {history.steps} steps: the models keep what they learned; the history holds those steps.")

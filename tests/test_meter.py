@@ -4,7 +4,7 @@ import scipy.linalg
 import torch
 
 import helpers
-from helpers import quality as Q
+from helpers import meter as Q
 
 
 def test_check_images_messages():
