@@ -21,7 +21,6 @@ FORMAT = 1
 # Which notebook produces each checkpoint, for the error message when one is missing.
 PRODUCERS = {
     "vanilla_gan": "notebooks/01_vanilla_gan.ipynb",
-    "vanilla_gan_bce": "notebooks/01_vanilla_gan.ipynb",
     "dcgan": "notebooks/03_dcgan.ipynb",
     "cgan": "notebooks/04_conditional_gan.ipynb",
 }

@@ -91,7 +91,3 @@ def checkpoint_dir() -> Path:
     path = Path(os.environ.get("GAN_COURSE_CHECKPOINTS", data_dir() / "checkpoints"))
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def threads() -> int:
-    return torch.get_num_threads()

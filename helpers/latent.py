@@ -81,20 +81,13 @@ class LatentExplorer:
         ])
         self.render()
 
-    @torch.no_grad()
     def _generate(self, z: torch.Tensor) -> torch.Tensor:
-        was = self.G.training
-        self.G.eval()
-        try:
-            z = z.to(self.G.device)
-            if self.G.num_classes:
-                labels = torch.full((len(z),), self.label or 0, dtype=torch.long, device=z.device)
-                out = self.G(z, labels)
-            else:
-                out = self.G(z)
-        finally:
-            self.G.train(was)
-        return ((out.float().cpu() + 1) / 2).clamp(0, 1)
+        from .train import fixed_noise_sampler
+
+        z = z.to(self.G.device)
+        labels = (torch.full((len(z),), self.label or 0, dtype=torch.long, device=z.device)
+                  if self.G.num_classes else None)
+        return fixed_noise_sampler(self.G, z, labels)()
 
     def current_z(self) -> torch.Tensor:
         path = slerp if self.w_path.value == "spherical" else lerp
