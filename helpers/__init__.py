@@ -6,7 +6,7 @@ from .data import MNIST, Split, batches, download_mnist, load_mnist, to_signed, 
 from .models import Generator, MLPDiscriminator, MLPGenerator, count_parameters
 from .plots import class_histogram, image_grid, plot_curves, show_grid, show_grids
 from .meter import Quality, classifier, quality
-from .latent import latent_explorer
+from .latent import digit_picker, latent_explorer
 from .train import EMA, History, train
 
 __all__ = [
@@ -15,7 +15,7 @@ __all__ = [
     "MNIST", "Split", "batches", "download_mnist", "load_mnist", "to_signed", "to_unit",
     "Generator", "MLPDiscriminator", "MLPGenerator", "count_parameters",
     "class_histogram", "image_grid", "plot_curves", "show_grid", "show_grids",
-    "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "install_error_handler",
+    "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "digit_picker", "install_error_handler",
 ]
 
 

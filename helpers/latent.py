@@ -146,3 +146,53 @@ class LatentExplorer:
 def latent_explorer(G, **kwargs) -> LatentExplorer:
     """A :class:`LatentExplorer` for generator ``G``; display it as the last line of a cell."""
     return LatentExplorer(G, **kwargs)
+
+
+class DigitPicker:
+    """Generate a chosen digit with a conditional generator: a digit dropdown, a seed slider, a grid.
+
+    ``picker.set(digit=8, seed=3)`` does the same from code; a bad value is refused with one sentence.
+    """
+
+    def __init__(self, G, digit: int = 8, seed: int = 0, count: int = 16):
+        import ipywidgets as W
+
+        if not getattr(G, "num_classes", 0):
+            raise CourseError("The digit picker needs a conditional generator (one trained with labels, e.g. 'cgan').")
+        self.G, self.count = G, count
+        self.w_digit = W.Dropdown(options=list(range(G.num_classes)), value=digit, description="digit",
+                                  layout=W.Layout(width="150px"))
+        self.w_seed = W.IntSlider(value=seed, min=0, max=99, description="noise seed")
+        self.image = W.Image(format="png")
+        self.message = W.HTML()
+        for w in (self.w_digit, self.w_seed):
+            w.observe(lambda _change: self.render(), names="value")
+        self.widget = W.VBox([W.HBox([self.w_digit, self.w_seed]), self.image, self.message])
+        self.render()
+
+    def render(self) -> None:
+        x = self.G.sample(self.count, labels=self.w_digit.value, seed=self.w_seed.value)
+        LatentExplorer._show(self.image, _png(x, nrow=8, scale=3))
+        self.message.value = f"{self.count} samples of the digit {self.w_digit.value}, noise seed {self.w_seed.value}"
+
+    def set(self, digit: int | None = None, seed: int | None = None) -> "DigitPicker":
+        if digit is not None and (not isinstance(digit, int) or not 0 <= digit < self.G.num_classes):
+            raise CourseError(f"digit={digit!r} is not a digit this generator knows; choose 0 to {self.G.num_classes - 1}.")
+        if seed is not None and (not isinstance(seed, int) or not 0 <= seed <= 99):
+            raise CourseError(f"seed={seed!r} must be a whole number from 0 to 99.")
+        with self.image.hold_sync():
+            if digit is not None:
+                self.w_digit.value = digit
+            if seed is not None:
+                self.w_seed.value = seed
+        return self
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def digit_picker(G, **kwargs) -> DigitPicker:
+    """A :class:`DigitPicker` for a conditional generator ``G``; display it as the last line of a cell."""
+    return DigitPicker(G, **kwargs)

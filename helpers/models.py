@@ -115,9 +115,107 @@ class MLPDiscriminator(nn.Module):
         return self.net(x).flatten()
 
 
+def dcgan_init(module: nn.Module) -> None:
+    """DCGAN's initialization (Radford et al., 2016): conv weights ~ N(0, 0.02), BatchNorm scales ~ N(1, 0.02),
+    biases 0. Apply with ``model.apply(dcgan_init)``."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if getattr(module, "bias", None) is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class DCGANGenerator(Generator):
+    """DCGAN for 28x28: z (nz, plus a one-hot label when conditional) -> 7x7 -> 14x14 -> 28x28.
+
+    Transposed convolutions with BatchNorm and ReLU, tanh at the output:
+    ``(nz+c)x1x1 -> (4 ngf)x7x7 -> (2 ngf)x14x14 -> ngf x28x28 -> 1x28x28``; the last layer (3x3,
+    stride 1) turns ngf feature maps at full resolution into the image. ``num_classes > 0`` makes it
+    conditional: ``forward(z, labels)`` appends the one-hot label to z.
+    """
+
+    kind = "dcgan"
+
+    def __init__(self, nz: int = 100, ngf: int = 32, num_classes: int = 0):
+        super().__init__()
+        self.nz, self.num_classes = nz, num_classes
+        self.config = {"nz": nz, "ngf": ngf, "num_classes": num_classes}
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(nz + num_classes, 4 * ngf, 7, 1, 0, bias=False),   # 1x1 -> 7x7
+            nn.BatchNorm2d(4 * ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(4 * ngf, 2 * ngf, 4, 2, 1, bias=False),           # 7x7 -> 14x14
+            nn.BatchNorm2d(2 * ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(2 * ngf, ngf, 4, 2, 1, bias=False),               # 14x14 -> 28x28
+            nn.BatchNorm2d(ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, 1, 3, 1, 1),                                 # 28x28 -> 28x28, one channel
+            nn.Tanh(),
+        )
+        self.apply(dcgan_init)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.num_classes:
+            if labels is None:
+                raise CourseError("This conditional generator needs labels: G(z, labels).")
+            z = torch.cat([z, nn.functional.one_hot(labels, self.num_classes).to(z.dtype)], dim=1)
+        return self.net(z[:, :, None, None])
+
+
+class DCGANDiscriminator(nn.Module):
+    """DCGAN's discriminator for 28x28: strided convolutions, BatchNorm (not on the first layer) and
+    LeakyReLU(0.2): ``1x28x28 -> ndf x14x14 -> (2 ndf)x7x7 -> one logit``.
+
+    ``num_classes > 0``: conditional, ``forward(x, labels)`` stacks the one-hot label as ``num_classes``
+    constant planes on the image, so every filter of the first layer sees it.
+    """
+
+    def __init__(self, ndf: int = 32, num_classes: int = 0, dropout: float = 0.0):
+        super().__init__()
+        self.num_classes = num_classes
+        self.config = {"ndf": ndf, "num_classes": num_classes, "dropout": dropout}
+        self.net = nn.Sequential(
+            nn.Conv2d(1 + num_classes, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True),          # 28 -> 14
+            nn.Conv2d(ndf, 2 * ndf, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ndf),    # 14 -> 7
+            nn.LeakyReLU(0.2, True),
+            nn.Dropout(dropout) if dropout else nn.Identity(),
+            nn.Conv2d(2 * ndf, 1, 7, 1, 0),                                           # 7 -> 1: the logit
+        )
+        self.apply(dcgan_init)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.num_classes:
+            if labels is None:
+                raise CourseError("This conditional discriminator needs labels: D(x, labels).")
+            planes = nn.functional.one_hot(labels, self.num_classes).to(x.dtype)[:, :, None, None]
+            x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], dim=1)
+        return self.net(x).flatten()
+
+
+def layer_table(model: nn.Module, *inputs) -> list[dict]:
+    """Run ``model(*inputs)`` once and list each leaf layer with its output shape and parameter count."""
+    rows, hooks = [], []
+    for name, module in model.named_modules():
+        if not list(module.children()) and not isinstance(module, nn.Identity):
+            def hook(mod, args, out, name=name):
+                rows.append({"layer": name, "type": type(mod).__name__, "shape": tuple(out.shape[1:]),
+                             "params": count_parameters(mod)})
+            hooks.append(module.register_forward_hook(hook))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(*inputs)
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    return rows
+
+
 # Generator classes by ``kind``: checkpoints store the kind and config and are rebuilt from here.
-# Later notebooks register theirs (DCGAN, conditional) with ``register_generator``.
-GENERATORS: dict[str, type[Generator]] = {"mlp": MLPGenerator}
+# New architectures register with ``register_generator``.
+GENERATORS: dict[str, type[Generator]] = {"mlp": MLPGenerator, "dcgan": DCGANGenerator}
 
 
 def register_generator(cls: type[Generator]) -> type[Generator]:

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 import numpy as np
 import torch
 
@@ -103,19 +103,23 @@ class EMA:
     """An exponential moving average of a model's weights: ``avg ← decay·avg + (1 - decay)·weights``.
 
     ``ema.model`` is a frozen copy in eval mode; call ``ema.update(model)`` after each optimizer step.
-    Buffers (BatchNorm's running statistics) are copied, not averaged.
+    Buffers (BatchNorm's running statistics) are copied, not averaged. With ``warmup=True`` the decay
+    after ``t`` updates is ``min(decay, (1 + t) / (10 + t))``, so early averages forget the random
+    initial weights quickly instead of keeping ``decay**t`` of them.
     """
 
-    def __init__(self, model: torch.nn.Module, decay: float = 0.999):
+    def __init__(self, model: torch.nn.Module, decay: float = 0.999, warmup: bool = False):
         if not 0.0 <= decay < 1.0:
             raise CourseError(f"decay={decay!r} must be in [0, 1); 0.999 averages over about the last 1000 steps.")
-        self.decay = decay
+        self.decay, self.warmup, self.updates = decay, warmup, 0
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
 
     @torch.no_grad()
     def update(self, model: torch.nn.Module) -> None:
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates)) if self.warmup else self.decay
         for avg, p in zip(self.model.parameters(), model.parameters()):
-            avg.lerp_(p.detach(), 1.0 - self.decay)
+            avg.lerp_(p.detach(), 1.0 - decay)
         for avg, b in zip(self.model.buffers(), model.buffers()):
             avg.copy_(b)
 
@@ -139,9 +143,12 @@ class Dashboard:
 
     def __init__(self, title: str, sampler: Callable[[], torch.Tensor] | None, nrow: int = 8):
         self.title, self.sampler, self.nrow = title, sampler, nrow
-        with plt.ioff():
-            self.fig, axes = plt.subplots(1, 3 if sampler else 2, figsize=(13 if sampler else 9, 3.6),
-                                          gridspec_kw={"width_ratios": [1.2, 1.2, 1] if sampler else [1, 1]})
+        # A Figure outside pyplot: the notebook never shows it by itself (only as the PNG below), and
+        # pyplot's state (interactive mode, the inline backend's hooks) is left alone, so the cell's own
+        # figures still appear.
+        self.fig = Figure(figsize=(13 if sampler else 9, 3.6))
+        axes = self.fig.subplots(1, 3 if sampler else 2,
+                                 gridspec_kw={"width_ratios": [1.2, 1.2, 1] if sampler else [1, 1]})
         self.ax_loss, self.ax_prob = axes[0], axes[1]
         self.ax_img = axes[2] if sampler else None
         self.handle = None
@@ -191,7 +198,7 @@ class Dashboard:
             self.log_handle.update(html)
 
     def close(self) -> None:
-        plt.close(self.fig)
+        self.fig.clear()
 
 
 def fixed_noise_sampler(G: torch.nn.Module, fixed_z: torch.Tensor, fixed_labels: torch.Tensor | None = None):

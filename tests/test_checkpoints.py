@@ -56,3 +56,16 @@ def test_incompatible_checkpoint(tmp_checkpoints):
 def test_bad_names(name):
     with pytest.raises(helpers.CourseError, match="not a checkpoint name"):
         helpers.save_generator(name, MLPGenerator(nz=8, hidden=(16,)))
+
+
+def test_conditional_dcgan_round_trip(tmp_checkpoints):
+    from helpers.models import DCGANGenerator
+
+    G = DCGANGenerator(nz=8, ngf=4, num_classes=10)
+    helpers.save_generator("cgan", G, steps=1)
+    H = helpers.load_generator("cgan", device="cpu")
+    assert H.kind == "dcgan" and H.num_classes == 10
+    labels = [3, 1, 4, 1]
+    assert torch.equal(G.sample(4, labels=labels, seed=0), H.sample(4, labels=labels, seed=0))
+    with pytest.raises(helpers.CourseError, match="needs labels"):
+        H.sample(4)

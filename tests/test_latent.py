@@ -45,3 +45,24 @@ def test_ema_tracks_the_average():
     assert ema.model.weight.item() == pytest.approx(0.75)  # 0 -> 0.5 -> 0.75
     with pytest.raises(helpers.CourseError):
         helpers.EMA(m, decay=1.0)
+    warm = helpers.EMA(m, decay=0.999, warmup=True)   # m's weight is 1, the copy's too: move it to 0 first
+    with torch.no_grad():
+        warm.model.weight.fill_(0.0)
+    warm.update(m)
+    assert warm.model.weight.item() == pytest.approx(1 - 2 / 11)   # decay (1 + 1) / (10 + 1) at the first update
+
+
+def test_digit_picker_generates_and_refuses_bad_values():
+    from helpers.latent import DigitPicker
+    from helpers.models import DCGANGenerator
+
+    picker = DigitPicker(DCGANGenerator(nz=8, ngf=4, num_classes=10), digit=8, count=4)
+    first = picker.image.value
+    assert first[:4] == b"\x89PNG" and "digit 8" in picker.message.value
+    picker.set(digit=3, seed=5)
+    assert picker.image.value != first and "digit 3" in picker.message.value
+    for bad in ({"digit": 10}, {"digit": -1}, {"digit": "8"}, {"seed": 100}, {"seed": 1.5}):
+        with pytest.raises(helpers.CourseError, match="choose 0 to 9|from 0 to 99"):
+            picker.set(**bad)
+    with pytest.raises(helpers.CourseError, match="conditional generator"):
+        DigitPicker(MLPGenerator(nz=8, hidden=(16,)))

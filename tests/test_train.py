@@ -116,3 +116,20 @@ def test_dashboard_renders_png(mnist):
     png = board.render(h)
     board.close()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_dashboard_leaves_pyplot_alone():
+    # A dashboard must not register figures with pyplot or change its interactive state: either would
+    # hide (or duplicate) the figures a notebook cell draws after training.
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from helpers.train import Dashboard, History
+
+    before, interactive = plt.get_fignums(), matplotlib.is_interactive()
+    board = Dashboard("t", sampler=lambda: torch.zeros(4, 1, 28, 28))
+    h = History(records={"loss_d": [1.0, 0.9], "loss_g": [0.7, 0.8], "d_x": [0.6, 0.6], "d_g_z1": [0.4, 0.4]}, steps=2)
+    png = board.render(h)
+    assert png[:4] == b"\x89PNG"
+    assert plt.get_fignums() == before and matplotlib.is_interactive() == interactive
+    board.close()
