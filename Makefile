@@ -30,9 +30,10 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
-## Training-loop benchmark; writes bench/results.md.
+## Benchmarks (training-loop throughput; DCGAN time to good digits, about 20 min); write bench/results.md.
 bench: $(STAMP)
 	$(PY) bench/bench_training.py
+	$(PY) bench/bench_dcgan.py
 
 clean-reports:
 	rm -rf reports

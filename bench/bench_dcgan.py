@@ -34,7 +34,7 @@ from helpers.models import DCGANDiscriminator, DCGANGenerator
 OUT = Path(__file__).with_name("results.md")
 BAR = {"confident": 0.85, "min_class": 0.06}
 LEVELS = (0.5, 0.6, 0.7, 0.8, 0.85)
-COURSE = {"ngf": 32, "ndf": 32, "lr": 2e-4, "ema": 0.999}   # keep in step with notebooks/03_dcgan.ipynb
+COURSE = {"ngf": 32, "ndf": 32, "lr": 1e-3, "ema": 0.999}   # keep in step with notebooks/03_dcgan.ipynb
 NZ, BATCH = 100, 64
 
 
@@ -134,7 +134,7 @@ def course(data, every, budget):
     G, D = DCGANGenerator(nz=NZ, ngf=COURSE["ngf"]), DCGANDiscriminator(ndf=COURSE["ndf"])
     opt_G = torch.optim.Adam(G.parameters(), lr=COURSE["lr"], betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(D.parameters(), lr=COURSE["lr"], betas=(0.5, 0.999))
-    ema, bce = helpers.EMA(G, decay=COURSE["ema"]), nn.BCEWithLogitsLoss()
+    ema, bce = helpers.EMA(G, decay=COURSE["ema"], warmup=True), nn.BCEWithLogitsLoss()
 
     def step(real, labels):
         fake = G(torch.randn(len(real), NZ))

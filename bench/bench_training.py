@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import re
 import statistics
 import time
 from pathlib import Path
@@ -110,7 +111,10 @@ batch {args.batch}, {args.steps} steps per run, {args.repeats} alternating runs 
 | `helpers.train`, dashboard on (redrawn every 2 s), log, history, checks | {c:,.0f} | {', '.join(f'{v:,.0f}' for v in course)} |
 | **ratio course / bare** | **{c / b:.3f}** | target ≥ 0.9 |
 """
-    OUT.write_text(text)
+    # keep the sections other benchmarks wrote (bench_dcgan.py's, between its markers)
+    old = OUT.read_text() if OUT.exists() else ""
+    blocks = [m.group(0) for m in re.finditer(r"<!-- (\w+) -->.*?<!-- /\1 -->", old, re.S)]
+    OUT.write_text(text + "".join(f"\n{b}\n" for b in blocks))
     print(text)
 
 
