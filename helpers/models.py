@@ -170,15 +170,14 @@ class DCGANDiscriminator(nn.Module):
     constant planes on the image, so every filter of the first layer sees it.
     """
 
-    def __init__(self, ndf: int = 32, num_classes: int = 0, dropout: float = 0.0):
+    def __init__(self, ndf: int = 32, num_classes: int = 0):
         super().__init__()
         self.num_classes = num_classes
-        self.config = {"ndf": ndf, "num_classes": num_classes, "dropout": dropout}
+        self.config = {"ndf": ndf, "num_classes": num_classes}
         self.net = nn.Sequential(
             nn.Conv2d(1 + num_classes, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True),          # 28 -> 14
             nn.Conv2d(ndf, 2 * ndf, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ndf),    # 14 -> 7
             nn.LeakyReLU(0.2, True),
-            nn.Dropout(dropout) if dropout else nn.Identity(),
             nn.Conv2d(2 * ndf, 1, 7, 1, 0),                                           # 7 -> 1: the logit
         )
         self.apply(dcgan_init)
