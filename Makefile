@@ -30,10 +30,17 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
-## Benchmarks (training-loop throughput; DCGAN time to good digits, about 20 min); write bench/results.md.
+## Benchmarks, about 1 h on a 2-core CPU (run it on a quiet machine); write bench/results.md:
+## training throughput per model (helpers.train vs a bare loop), each model's time to its digit bar (and the
+## course DCGAN vs the PyTorch example), restoring 100 digits with notebook 05's search, each notebook's quick/standard run time and kernel peak memory.
+## Standard-mode times come from the last `make reports`; `make bench BENCH_STANDARD=run` rebuilds the
+## reports first (+45 min). Each script in bench/ has --help and small flags for a quick try.
+BENCH_STANDARD ?= index
 bench: $(STAMP)
 	$(PY) bench/bench_training.py
-	$(PY) bench/bench_dcgan.py
+	$(PY) bench/bench_time_to_bar.py
+	$(PY) bench/bench_restore.py
+	$(PY) bench/bench_notebooks.py --standard $(BENCH_STANDARD)
 
 clean-reports:
 	rm -rf reports

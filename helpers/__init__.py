@@ -7,6 +7,7 @@ from .models import Generator, MLPDiscriminator, MLPGenerator, count_parameters
 from .plots import class_histogram, image_grid, plot_curves, show_grid, show_grids
 from .meter import Quality, classifier, quality
 from .latent import digit_picker, latent_explorer
+from .restore_widget import restoration_lab
 from .train import EMA, History, train
 
 __all__ = [
@@ -15,7 +16,8 @@ __all__ = [
     "MNIST", "Split", "batches", "download_mnist", "load_mnist", "to_signed", "to_unit",
     "Generator", "MLPDiscriminator", "MLPGenerator", "count_parameters",
     "class_histogram", "image_grid", "plot_curves", "show_grid", "show_grids",
-    "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "digit_picker", "install_error_handler",
+    "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "digit_picker", "restoration_lab",
+    "install_error_handler",
 ]
 
 

@@ -19,8 +19,15 @@ from .models import Generator, build_generator
 FORMAT = 1
 
 # Which notebook produces each checkpoint, for the error message when one is missing.
+# In the order of the series: notebook 06's scoreboard lists them so.
 PRODUCERS = {
     "vanilla_gan": "notebooks/01_vanilla_gan.ipynb",
+    "loss_saturating": "notebooks/02_loss_saturation.ipynb",      # each loss after the comparison's steps
+    "loss_non_saturating": "notebooks/02_loss_saturation.ipynb",
+    "loss_least_squares": "notebooks/02_loss_saturation.ipynb",
+    "loss_hinge": "notebooks/02_loss_saturation.ipynb",
+    "loss_wgan_gp": "notebooks/02_loss_saturation.ipynb",
+    "loss_best": "notebooks/02_loss_saturation.ipynb",            # the best of them, trained longer
     "dcgan": "notebooks/03_dcgan.ipynb",
     "cgan": "notebooks/04_conditional_gan.ipynb",
 }

@@ -32,8 +32,6 @@ FORMAT = 3
 class Classifier(nn.Module):
     """A small CNN: 28x28 -> 10 classes, with a 64-d feature layer. Input: images in [0, 1]."""
 
-    num_features = FEATURES  # read by torchmetrics' FrechetInceptionDistance
-
     def __init__(self):
         super().__init__()
         self.body = nn.Sequential(
@@ -51,12 +49,10 @@ class Classifier(nn.Module):
 
 
 class FeatureExtractor(nn.Module):
-    """The classifier's feature layer as the module torchmetrics' FID calls.
+    """The classifier's feature layer, for :func:`helpers.metrics.embed`.
 
-    Features are computed on the classifier's device and returned on the CPU, where the metric keeps
-    its float64 sums (MPS has no float64)."""
-
-    num_features = FEATURES
+    Features are computed on the classifier's device and returned on the CPU, where the metrics
+    compute in float64 (MPS has no float64)."""
 
     def __init__(self, clf: Classifier):
         super().__init__()
@@ -186,16 +182,13 @@ class Quality:
 
 
 def frechet_distance(x01: torch.Tensor, reference01: torch.Tensor, clf: Classifier | None = None) -> float:
-    """Classifier-feature Fréchet distance between two image sets in [0, 1] (torchmetrics, float64)."""
-    from torchmetrics.image.fid import FrechetInceptionDistance
+    """Classifier-feature Fréchet distance between two image sets in [0, 1] (torchmetrics, float64).
 
-    clf = clf or classifier()
-    fid = FrechetInceptionDistance(feature=FeatureExtractor(clf), normalize=True, input_img_size=(1, 28, 28))
-    with torch.no_grad():
-        for imgs, real in ((reference01, True), (x01, False)):
-            for i in range(0, len(imgs), 1000):
-                fid.update(imgs[i:i + 1000], real=real)
-    return float(fid.compute())
+    The computation lives in :func:`helpers.metrics.fid` (imported here, not at the top: metrics builds
+    on this module)."""
+    from .metrics import fid
+
+    return fid(x01, reference01, clf)
 
 
 def quality(x01: torch.Tensor, clf: Classifier | None = None) -> Quality:

@@ -76,11 +76,19 @@ def _quiet(metric_class, **kwargs):
 
 
 def _compute_seeded(metric, seed: int) -> tuple[float, float]:
-    """torchmetrics draws its subsets and splits with the global RNG: seed it, leave the caller's RNG alone."""
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # std of a single split: NaN, said in the docstring
-        torch.manual_seed(seed)
-        mean, std = metric.compute()
+    """torchmetrics draws its subsets and splits with the global RNG: seed it, leave the caller's RNG alone.
+
+    It runs on one CPU thread: KID is hundreds of operations on 200x200 matrices, too small to share,
+    and on a busy CPU two threads that wait for each other made it a hundred times slower."""
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # std of a single split: NaN, said in the docstring
+            torch.manual_seed(seed)
+            mean, std = metric.compute()
+    finally:
+        torch.set_num_threads(threads)
     return float(mean), float(std)
 
 
@@ -221,9 +229,14 @@ def memorization(x01: torch.Tensor, train01: torch.Tensor, heldout01: torch.Tens
     """(share, ratio): the share of samples closer to a training digit (pixel L2) than the closest
     ``quantile`` of held-out digits are (about ``quantile`` for a generator that does not copy, 1 for
     copies), and the median distance of samples over that of held-out digits (0 for copies)."""
-    dx = nearest_neighbours(x01, train01)[0][:, 0]
     dh = nearest_neighbours(heldout01, train01)[0][:, 0]
-    threshold = torch.quantile(dh, quantile)
+    return memorization_from(nearest_neighbours(x01, train01)[0][:, 0], dh, quantile)
+
+
+def memorization_from(dx: torch.Tensor, dh: torch.Tensor, quantile: float = 0.05) -> tuple[float, float]:
+    """:func:`memorization` on given nearest-training distances of the samples (``dx``) and of held-out
+    digits (``dh``), so the held-out digits' distances are computed once for many models."""
+    threshold = torch.quantile(dh.double(), quantile)
     return float((dx < threshold).double().mean()), float(dx.median() / dh.median())
 
 
@@ -273,16 +286,22 @@ def evaluate(x01: torch.Tensor, ref01: torch.Tensor, train01: torch.Tensor | Non
         if n > min(len(x01), len(ref01)):
             raise CourseError(f"n={n} is more than the {len(x01)} samples or {len(ref01)} reference digits given.")
         x01, ref01 = x01[:n], ref01[:n]
-    ex, er = embed(x01, clf), embed(ref01, clf)
+    scores = scores_from(embed(x01, clf), embed(ref01, clf), k_pr, k_dc, kid_subset_size, kid_subsets, splits, seed)
+    if train01 is not None:
+        scores.memorized, scores.nn_ratio = memorization(x01, train01, ref01)
+    return scores
+
+
+def scores_from(ex: Embedding, er: Embedding, k_pr: int = 3, k_dc: int = 5, kid_subset_size: int = 200,
+                kid_subsets: int = 100, splits: int = 10, seed: int = 0) -> Scores:
+    """:func:`evaluate` on given embeddings of the samples (``ex``) and of the reference digits (``er``),
+    without the memorization check (it needs pixels: see :func:`memorization_from`)."""
     fx, fr = ex.features, er.features
     kid_mean, kid_std = kid_from(fx, fr, kid_subset_size, kid_subsets, seed)
     is_mean, is_std = inception_score_from(ex.logits, splits, seed)
     precision, recall = precision_recall_from(fx, fr, k_pr)
     density, coverage = density_coverage_from(fx, fr, k_dc)
-    memorized = nn_ratio = None
-    if train01 is not None:
-        memorized, nn_ratio = memorization(x01, train01, ref01)
-    return Scores(n=len(x01), n_ref=len(ref01), fid=fid_from(fx, fr), kid=kid_mean, kid_std=kid_std,
+    return Scores(n=len(fx), n_ref=len(fr), fid=fid_from(fx, fr), kid=kid_mean, kid_std=kid_std,
                   kid_subset_size=kid_subset_size, inception_score=is_mean, inception_score_std=is_std,
                   precision=precision, recall=recall, density=density, coverage=coverage,
-                  k_pr=k_pr, k_dc=k_dc, class_hist=_histogram(ex.logits), memorized=memorized, nn_ratio=nn_ratio)
+                  k_pr=k_pr, k_dc=k_dc, class_hist=_histogram(ex.logits))

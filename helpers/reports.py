@@ -1,8 +1,10 @@
 """Execute the course notebooks and export them as HTML reports that work offline.
 
 ``python -m helpers.reports`` (``make reports``) runs every ``notebooks/NN_*.ipynb`` in order and
-writes ``reports/NN_*.html`` plus ``reports/index.html``. Options: ``--mode quick|standard|full``,
-``--only NAME`` (repeatable), ``--out DIR``; ``--fetch-assets`` only fetches the web assets below.
+writes ``reports/NN_*.html`` plus ``reports/index.html``; ``reports/index.json`` records each run's
+wall time, the kernel's peak memory, when and on which machine (``make bench`` reads it).
+Options: ``--mode quick|standard|full``, ``--only NAME`` (repeatable), ``--out DIR``;
+``--fetch-assets`` only fetches the web assets below.
 
 nbconvert's ``lab`` template loads MathJax, require.js and the widget renderer (``embed-amd.js``
 from ``@jupyter-widgets/html-manager``) from public CDNs. The reports use local copies instead,
@@ -23,6 +25,7 @@ import base64
 import html
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -33,6 +36,7 @@ import time
 from datetime import datetime
 from importlib import import_module, metadata, util
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 from jinja2 import DictLoader
@@ -157,12 +161,51 @@ def install_static(out_dir: Path | str) -> Path:
 
 
 # --------------------------------------------------------------------------- execute and export
-def execute_notebook(path: Path | str, mode: str = "standard") -> tuple[nbformat.NotebookNode, float, str | None]:
+class Execution(NamedTuple):
+    nb: nbformat.NotebookNode
+    seconds: float                   # wall time from kernel start to kernel shutdown
+    error: str | None                # None on success, else one line
+    peak_memory_mb: float | None     # the kernel's peak resident memory (MB = 2**20 bytes), None if unknown
+
+
+def kernel_peak_memory_mb(pid: int) -> float | None:
+    """Peak resident memory of process ``pid`` in MB (2**20 bytes), or None if it cannot be read.
+
+    Linux keeps the exact peak in ``VmHWM`` of ``/proc/<pid>/status`` (the "high water mark" of the
+    resident set, threads included, children not), so no allocation spike is missed between reads.
+    Elsewhere psutil's current RSS is the best available; sampled after every cell it is a lower bound.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import psutil
+
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except Exception:  # psutil missing, process gone or not accessible
+        return None
+
+
+def machine_summary() -> str:
+    """One line naming this machine: CPU model, logical CPUs, OS; recorded with each report's timing."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                    if line.startswith("model name")), cpu)
+    return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
+
+
+def execute_notebook(path: Path | str, mode: str = "standard") -> Execution:
     """Run a notebook (cwd = its folder, kernel ``python3``, ``GAN_COURSE_MODE=mode``).
 
-    Returns ``(executed notebook, wall seconds, error)``: ``error`` is None on success, else one line
-    (e.g. ``"ValueError: bad input"``); the notebook then holds the outputs up to the failing cell,
-    its traceback included. The file on disk is not changed.
+    Returns ``Execution(nb, seconds, error, peak_memory_mb)``: ``error`` is None on success, else one
+    line (e.g. ``"ValueError: bad input"``); the notebook then holds the outputs up to the failing
+    cell, its traceback included. ``peak_memory_mb`` is the kernel's peak resident memory, read
+    after every cell (see :func:`kernel_peak_memory_mb`). The file on disk is not changed.
     """
     if mode not in MODES:
         raise CourseError(f"Mode {mode!r} is not a run mode; use one of {', '.join(MODES)}.")
@@ -176,6 +219,15 @@ def execute_notebook(path: Path | str, mode: str = "standard") -> tuple[nbformat
         store_widget_state=True,  # saved into nb.metadata.widgets, which the HTML embeds
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
+    peaks = []
+
+    def record_memory(**_):  # nbclient calls this after each cell, while the kernel still runs
+        process = getattr(getattr(client.km, "provisioner", None), "process", None)
+        peak = kernel_peak_memory_mb(process.pid) if process is not None else None
+        if peak is not None:
+            peaks.append(peak)
+
+    client.on_cell_executed = record_memory
     error = None
     start = time.perf_counter()
     try:
@@ -187,7 +239,7 @@ def execute_notebook(path: Path | str, mode: str = "standard") -> tuple[nbformat
     if error is not None:
         error = (error.strip().splitlines() or ["unknown error"])[0]
         client.set_widgets_metadata()  # execute() only does this after the last cell
-    return nb, time.perf_counter() - start, error
+    return Execution(nb, time.perf_counter() - start, error, round(max(peaks), 1) if peaks else None)
 
 
 def export_html(nb: nbformat.NotebookNode, out_path: Path | str, source_dir: Path | str | None = None) -> Path:
@@ -240,6 +292,10 @@ def notebook_summary(nb: nbformat.NotebookNode) -> str:
     return summary or _title_and_summary(nb)[1] or ""
 
 
+def _memory(mb: float | None) -> str:
+    return "–" if mb is None else f"{mb:,.0f} MB"
+
+
 def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s"
@@ -270,8 +326,9 @@ def build_index(out_dir: Path | str, entries: list[dict]) -> Path:
     """Write ``out_dir/index.html`` listing the reports.
 
     Each entry: ``name`` (e.g. ``01_vanilla_gan``), ``html`` (file name), ``title``, ``summary``,
-    ``seconds``, ``mode``, ``error`` (None or one line). If ``helpers.scoreboard.scoreboard_html()``
-    exists, its HTML fragment is included after the table.
+    ``seconds``, ``mode``, ``error`` (None or one line); optional ``peak_memory_mb`` (shown as the
+    kernel's peak memory), ``finished`` and ``machine`` (when and where it ran, kept in index.json).
+    If ``helpers.scoreboard.scoreboard_html()`` exists, its HTML fragment is included after the table.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -287,6 +344,7 @@ def build_index(out_dir: Path | str, entries: list[dict]) -> Path:
             f'<br><small>{esc(e["name"])}</small></td>'
             f'<td class="summary">{esc(e.get("summary") or "")}</td>'
             f'<td>{esc(e.get("mode", ""))}</td><td class="num">{_duration(e.get("seconds", 0.0))}</td>'
+            f'<td class="num">{_memory(e.get("peak_memory_mb"))}</td>'
             f"<td>{status}</td></tr>"
         )
     scoreboard = ""
@@ -304,9 +362,10 @@ def build_index(out_dir: Path | str, entries: list[dict]) -> Path:
 </head>
 <body>
 <h1>GANs on MNIST: course reports</h1>
-<p class="meta">Each notebook executed top to bottom; built {datetime.now():%Y-%m-%d %H:%M}.</p>
+<p class="meta">Each notebook executed top to bottom; built {datetime.now():%Y-%m-%d %H:%M}. Peak memory: the
+notebook kernel's peak resident memory (MB = 2<sup>20</sup> bytes).</p>
 <table>
-<thead><tr><th>Notebook</th><th>What it covers</th><th>Mode</th><th>Wall time</th><th>Status</th></tr></thead>
+<thead><tr><th>Notebook</th><th>What it covers</th><th>Mode</th><th>Wall time</th><th>Peak memory</th><th>Status</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody>
@@ -345,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="reports", type=Path, help="output folder (default: reports)")
     parser.add_argument("--fetch-assets", action="store_true", help="only fetch the offline web assets, then exit")
     args = parser.parse_args(argv)
+    os.environ["GAN_COURSE_MODE"] = args.mode   # the index's scoreboard is measured in the kernels' mode
     try:
         if args.fetch_assets:
             fetch_web_assets()
@@ -363,13 +423,16 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for i, path in enumerate(notebooks, 1):
         print(f"[{i}/{len(notebooks)}] {path.stem} ({args.mode}) ...", flush=True)
-        nb, seconds, error = execute_notebook(path, args.mode)
+        nb, seconds, error, peak = execute_notebook(path, args.mode)
         html_path = export_html(nb, args.out / f"{path.stem}.html", source_dir=path.parent)
         entries[path.stem] = {
             "name": path.stem, "html": html_path.name, "title": notebook_title(nb, path.stem),
             "summary": notebook_summary(nb), "seconds": round(seconds, 1), "mode": args.mode, "error": error,
+            "peak_memory_mb": peak, "finished": datetime.now().isoformat(timespec="seconds"),
+            "machine": machine_summary(),
         }
-        print(f"    {'FAILED' if error else 'ok'} in {_duration(seconds)} -> {html_path}", flush=True)
+        print(f"    {'FAILED' if error else 'ok'} in {_duration(seconds)}, kernel peak {_memory(peak)} -> {html_path}",
+              flush=True)
         if error:
             failed.append(f"{path.stem}: {error}")
         entries = {k: e for k, e in entries.items() if k in current and (args.out / e["html"]).exists()}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -31,17 +32,25 @@ def demo_report(tmp_path_factory):
         new_markdown_cell("# Demo\n\nAn equation and a slider.\n\n$$\\int_0^1 x\\,dx$$"),
         new_code_cell("import ipywidgets as widgets\nwidgets.IntSlider(value=3)"),
         new_code_cell("import os\nprint(os.environ['GAN_COURSE_MODE'], os.path.basename(os.getcwd()))"),
+        # 256 MB touched and freed inside one cell: only a true peak (not the RSS after the cell) sees it
+        new_code_cell("import numpy as np\nblock = np.ones(256 * 2**20 // 8)\ndel block"),
     )
-    nb, seconds, error = reports.execute_notebook(path, "quick")
+    nb, seconds, error, peak = reports.execute_notebook(path, "quick")
     out = reports.export_html(nb, tmp / "out" / "demo.html", source_dir=tmp)
-    return nb, seconds, error, out
+    return nb, seconds, error, peak, out
 
 
 def test_execute_runs_every_cell_in_the_mode_and_folder(demo_report):
-    nb, seconds, error, out = demo_report
+    nb, seconds, error, _, out = demo_report
     assert error is None and seconds > 0
     # the kernel saw GAN_COURSE_MODE and ran in the notebook's folder
     assert nb.cells[2].outputs[0]["text"].split() == ["quick", out.parent.parent.name]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="the exact peak (VmHWM) needs Linux's /proc")
+def test_execute_records_the_kernels_peak_memory(demo_report):
+    peak = demo_report[3]
+    assert 256 < peak < 2048, peak  # the freed 256 MB block counts; the bench's 3 GB target relies on this
 
 
 def test_report_loads_nothing_from_a_cdn_and_its_assets_exist(demo_report):
@@ -78,15 +87,22 @@ def test_failing_notebook_still_gets_a_report_and_the_cli_exits_nonzero(tmp_path
         new_code_cell("print('never runs')"),
     )
     monkeypatch.setattr(reports, "NOTEBOOKS", notebooks)
+    monkeypatch.setenv("GAN_COURSE_MODE", "standard")   # main() sets it to --mode; monkeypatch restores it
     out = tmp_path / "reports"
 
     assert reports.main(["--mode", "quick", "--out", str(out)]) == 1
+    assert os.environ["GAN_COURSE_MODE"] == "quick"
     assert "FAILED 01_broken: ValueError: the discriminator exploded" in capsys.readouterr().err
     page = (out / "01_broken.html").read_text()
     assert "the discriminator exploded" in page and "never runs" in page  # traceback shown, later cells kept
     assert "IntSliderModel" in page  # widget state saved although execution stopped early
     index = (out / "index.html").read_text()
     assert 'href="01_broken.html"' in index and "This one fails halfway." in index and "failed" in index
+    # index.json keeps what `make bench` reads: time, the kernel's peak memory, when and where
+    entry, = json.loads((out / "index.json").read_text())
+    assert entry["mode"] == "quick" and entry["seconds"] > 0 and entry["peak_memory_mb"] > 10
+    assert entry["finished"][:4].isdigit() and entry["machine"] == reports.machine_summary()
+    assert f'{entry["peak_memory_mb"]:,.0f} MB' in index
 
 
 def test_summary_prefers_metadata_then_first_line_after_title():
@@ -98,7 +114,11 @@ def test_summary_prefers_metadata_then_first_line_after_title():
 
 
 def test_build_index_lists_entries(tmp_path):
-    entry = {"name": "01_a", "html": "01_a.html", "title": "A <GAN>", "summary": "s", "seconds": 75, "mode": "quick", "error": None}
-    page = reports.build_index(tmp_path, [entry]).read_text()
+    entry = {"name": "01_a", "html": "01_a.html", "title": "A <GAN>", "summary": "s", "seconds": 75, "mode": "quick",
+             "error": None, "peak_memory_mb": 1234.5}
+    old = {**entry, "name": "02_b", "html": "02_b.html"}
+    del old["peak_memory_mb"]  # recorded before memory was: shown as a dash
+    page = reports.build_index(tmp_path, [entry, old]).read_text()
     assert 'href="01_a.html"' in page and "A &lt;GAN&gt;" in page and "1 min 15 s" in page and "quick" in page
+    assert "1,234 MB" in page and '<td class="num">–</td>' in page
     assert not re.search(r"(src|href)=\"https?:", page)

@@ -1,0 +1,197 @@
+"""Benchmark: each notebook's run time in quick and standard mode, and the peak memory of its kernel.
+
+* Quick mode is run here: every notebook executed as `make test` runs it (nbclient, a fresh ``python3``
+  kernel each, ``GAN_COURSE_MODE=quick``, checkpoints in a temporary folder), plus the unit tests
+  (``pytest -q tests``) timed as one command. The quick suite's time is the sum of the two.
+* Standard mode takes about 45 minutes, so by default its numbers come from the last ``make reports``:
+  ``reports/index.json`` records each notebook's wall time, its kernel's peak memory, when and on which
+  machine. ``--standard run`` rebuilds the reports first (``python -m helpers.reports``, the same as
+  ``make reports``); ``--standard skip`` leaves standard mode out. The file says which was used.
+
+Peak memory is the kernel process's peak resident set size (Linux: ``VmHWM``, exact), recorded by
+``helpers.reports.execute_notebook``. Targets: each notebook's run time as its first cell states it,
+the whole standard build under 45 min, the quick suite under 6 min, every kernel under 3 GB.
+
+Run: ``make bench`` or ``.venv/bin/python bench/bench_notebooks.py`` (about 6 min on a 2-core CPU;
+``--only 00_objective_theory --no-unit-tests`` for a smoke test); writes the section "notebooks" of
+bench/results.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+
+import helpers
+from common import duration, machine, parser, write_section
+from helpers import reports
+from helpers.config import ROOT
+
+TARGETS = {"standard build": 45 * 60, "quick suite": 6 * 60, "memory_mb": 3 * 1024}
+ISSUE_TARGETS = {"06_evaluation": {"standard": 5 * 60}}   # issue 7: "06 in standard mode under 5 minutes"
+UNITS = {"s": 1, "min": 60, "h": 3600}
+
+
+def stated_budgets(path: Path) -> dict[str, float]:
+    """The run time per mode that the notebook's "**Run time**" paragraph states, in seconds.
+
+    Reads a table row ``| quick | ... | 40 s |`` (the last cell) or inline ``quick ≈ 40 s``.
+    """
+    nb = nbformat.read(path, as_version=4)
+    text = next((c.source for c in nb.cells if c.cell_type == "markdown" and "Run time" in c.source), "")
+    text = text[text.find("Run time"):]
+    found = {}
+    for mode in ("quick", "standard"):
+        row = re.search(rf"^\|\s*{mode}\s*\|(?:.*\|)?([^|]*)\|\s*$", text, re.M)
+        cell = row.group(1) if row else (re.search(rf"\b{mode}\s*(?:≈|~|:)\s*([\d.,]+\s*(?:h|min|s)\b)", text) or [None, ""])[1]
+        value = re.search(r"([\d.]+)\s*(h|min|s)\b", cell or "")
+        if value:
+            found[mode] = float(value.group(1)) * UNITS[value.group(2)]
+    for mode, limit in ISSUE_TARGETS.get(path.stem, {}).items():
+        found[mode] = min(found.get(mode, limit), limit)
+    return found
+
+
+def run_quick(notebooks: list[Path]) -> dict[str, dict]:
+    """Execute each notebook in quick mode, as `make test` does; checkpoints go to a temporary folder."""
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-checkpoints-") as checkpoints:
+        saved = {k: os.environ.get(k) for k in ("GAN_COURSE_CHECKPOINTS", "GAN_COURSE_LIVE", "MPLBACKEND")}
+        os.environ.update(GAN_COURSE_CHECKPOINTS=checkpoints, GAN_COURSE_LIVE="0", MPLBACKEND="Agg")  # as conftest.py
+        try:
+            for path in notebooks:
+                _, seconds, error, peak = reports.execute_notebook(path, "quick")
+                results[path.stem] = {"seconds": seconds, "peak_memory_mb": peak, "error": error}
+                print(f"quick {path.stem}: {duration(seconds)}, kernel peak {peak} MB{', FAILED: ' + error if error else ''}",
+                      flush=True)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    return results
+
+
+def run_unit_tests() -> tuple[float, int]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests"], cwd=ROOT,
+                          env={**os.environ, "GAN_COURSE_MODE": "quick"})
+    return time.perf_counter() - start, done.returncode
+
+
+def read_index(path: Path) -> tuple[dict[str, dict], str]:
+    """Standard-mode entries of a reports/index.json, and where it is, when and where they ran."""
+    if not path.exists():
+        return {}, f"`{path}` does not exist, so none (run `make reports`, or this script with `--standard run`)."
+    entries = {e["name"]: e for e in json.loads(path.read_text()) if e.get("mode") == "standard"}
+    dates = sorted({e["finished"][:16].replace("T", " ") for e in entries.values() if e.get("finished")})
+    machines = sorted({e["machine"] for e in entries.values() if e.get("machine")})
+    undated = [n for n, e in entries.items() if not e.get("finished")]
+    when = f"finished {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "") if dates else ""
+    if undated:
+        stamp = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        when += ("; " if when else "") + f"{', '.join(undated)} recorded before run dates were, file written {stamp}"
+    where = "; ".join(machines) if machines else "not recorded (the entries predate machine recording)"
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    return entries, f"`{shown}` ({when}; machine: {where})."
+
+
+def mark(value: float | None, limit: float | None) -> str:
+    if value is None or limit is None:
+        return ""
+    return " ✓" if value <= limit else f" ✗ (+{value / limit - 1:.0%})"
+
+
+def memory(mb: float | None) -> str:
+    return "not recorded" if mb is None else f"{mb:,.0f} MB{mark(mb, TARGETS['memory_mb'])}"
+
+
+def table(notebooks, quick, standard) -> str:
+    lines = ["| notebook | quick: time | stated | quick: kernel peak | standard: time | stated | standard: kernel peak |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for path in notebooks:
+        stated = stated_budgets(path)
+        cells = []
+        for mode, runs in (("quick", quick), ("standard", standard)):
+            r = runs.get(path.stem)
+            if r is None:
+                cells += ["–", duration(stated.get(mode)), "–"]
+                continue
+            failed = f" (failed: {r['error']})" if r.get("error") else ""
+            cells += [f"{duration(r['seconds'])}{mark(r['seconds'], stated.get(mode))}{failed}",
+                      duration(stated.get(mode)) if mode in stated else "not stated", memory(r.get("peak_memory_mb"))]
+        lines.append(f"| {path.stem} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = parser(__doc__)
+    ap.add_argument("--standard", choices=("index", "run", "skip"), default="index",
+                    help="standard-mode numbers: from reports/index.json (default), rebuild the reports first "
+                         "(about 45 min, same as make reports), or leave out")
+    ap.add_argument("--index", type=Path, default=ROOT / "reports" / "index.json", help="the reports index to read")
+    ap.add_argument("--only", action="append", metavar="NAME", help="only this notebook (repeatable; for a smoke test)")
+    ap.add_argument("--no-unit-tests", action="store_true", help="do not run the unit tests (for a smoke test)")
+    args = ap.parse_args()
+    notebooks = reports.course_notebooks(args.only)
+
+    standard, source = {}, "left out (`--standard skip`)."
+    if args.standard == "run":
+        reports.main(["--mode", "standard", "--out", str(args.index.parent)] + sum((["--only", p.stem] for p in notebooks), []))
+    if args.standard != "skip":
+        standard, record = read_index(args.index)
+        source = ("run fresh by this script (`--standard run` rebuilt the reports first), as recorded in " if args.standard == "run"
+                  else "not run here: taken from the last `make reports`, as recorded in ") + record
+    started = time.perf_counter()
+    quick = run_quick(notebooks)
+    unit = None if args.no_unit_tests else run_unit_tests()
+    quick_wall = time.perf_counter() - started
+
+    quick_total = sum(r["seconds"] for r in quick.values())
+    suite = quick_total + (unit[0] if unit else 0)
+    std = [standard[p.stem] for p in notebooks if p.stem in standard]
+    missing = [p.stem for p in notebooks if p.stem not in standard]
+    peaks = [r["peak_memory_mb"] for r in [*quick.values(), *std] if r.get("peak_memory_mb") is not None]
+    partial = f" (only {', '.join(p.stem for p in notebooks)})" if args.only else ""
+    whole = not args.only   # totals are compared with the targets only when every notebook ran
+    unit_line = (f"unit tests `pytest -q tests` {duration(unit[0])}{' (FAILED)' if unit[1] else ''} + notebooks "
+                 f"{duration(quick_total)} = **{duration(suite)}**{mark(suite, TARGETS['quick suite']) if whole else ''}"
+                 if unit else f"notebooks only (unit tests not run): {duration(quick_total)}")
+    std_total = sum(e["seconds"] for e in std)
+    build_line = ("not measured" if not std else
+                  f"{duration(std_total)} without {', '.join(missing)} (not in the index): incomplete" if missing else
+                  f"**{duration(std_total)}**{mark(std_total, TARGETS['standard build']) if whole else ' (only the notebooks named)'}")
+    text = f"""## Notebooks: run time and kernel memory
+
+`bench/bench_notebooks.py --standard {args.standard}`{partial}. Machine of the quick runs: {machine(helpers.device())}.
+
+* **Quick mode**: run by this script, {time.strftime('%Y-%m-%d %H:%M')}, all in one run ({duration(quick_wall)} in all):
+  each notebook in a fresh kernel as `make test` runs it.
+* **Standard mode**: {source}
+* **Kernel peak**: the notebook kernel's peak resident memory (Linux `VmHWM` of the kernel process, read
+  after every cell by `helpers.reports`; MB = 2^20 bytes). "Stated": the run time the notebook's first cell
+  states (06: issue 7's 5 min); ✓ within it, ✗ over it by the percentage shown.
+
+{table(notebooks, quick, standard)}
+
+| target | measured |
+|---|---|
+| whole standard-mode build < 45 min | {build_line} |
+| quick test suite < 6 min | {unit_line} |
+| every notebook kernel < 3 GB | {f"max **{max(peaks):,.0f} MB**{mark(max(peaks), TARGETS['memory_mb'])}" if peaks else "not recorded"} |
+"""
+    write_section(args.out, "notebooks", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

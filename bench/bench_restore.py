@@ -1,0 +1,96 @@
+"""Benchmark: restoring a batch of held-out digits with the generator as a prior (notebook 05).
+
+Runs the notebook's own ``search`` function (its source is read from the notebook, so the benchmark
+measures exactly the code students run) on 100 held-out digits with half of each image masked, for
+500 Adam steps (the notebook's standard mode uses 400), with one restart and with the notebook's
+three; then one digit at a time for comparison. Target (issue 6): 100 digits x 500 steps under 30 s on a 2-core CPU.
+
+Run: ``.venv/bin/python bench/bench_restore.py`` (about 2 min); writes its section of bench/results.md.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+
+import helpers
+from helpers import restore as R
+from helpers.recipes import generator_or_train
+
+from common import machine, parser, write_section
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_inversion_restoration.ipynb"
+TARGET_SECONDS = 30.0
+
+
+def notebook_search(G, dev, steps: int, restarts: int):
+    """The ``search`` function defined in notebook 05, bound to ``G`` and the notebook's settings."""
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells if c["cell_type"] == "code" and "def search(" in "".join(c["source"]))
+    space = {"torch": torch, "helpers": helpers, "SimpleNamespace": SimpleNamespace, "G": G, "dev": dev,
+             "STEPS": steps, "RESTARTS": restarts, "LAMBDA": 0.1, "LR": 0.05, "R": R}
+    exec(compile(source, str(NOTEBOOK), "exec"), space)
+    return space["search"]
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = parser(__doc__)
+    ap.add_argument("--digits", type=int, default=100)
+    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--single", type=int, default=3, help="digits restored one at a time, for comparison")
+    args = ap.parse_args()
+
+    dev = helpers.device()
+    G, note = generator_or_train("dcgan", fallback_steps=1500)
+    G = G.to(dev).eval().requires_grad_(False).to(memory_format=torch.channels_last)   # as in the notebook
+    data = helpers.load_mnist(quiet=True)
+    per_class = max(1, args.digits // 10)
+    idx = torch.cat([torch.nonzero(data.heldout.labels == d).flatten()[:per_class] for d in range(10)])[:args.digits]
+    x = data.heldout.unit()[idx].to(dev)
+    mask = R.Mask.half("bottom")
+    y = mask(x)
+
+    rows = []
+    for restarts in (1, 3):
+        search = notebook_search(G, dev, args.steps, restarts)
+        search(y[:2], mask.forward_model, mask.observed, loss="l1", steps=5)    # warm-up
+        out = {}
+        seconds = timed(lambda: out.setdefault("r", search(y, mask.forward_model, mask.observed, loss="l1")))
+        restored = torch.where(mask.observed.to(dev), y, out["r"].x)
+        rows.append((f"{len(x)} digits as one batch, {restarts} restart(s)", seconds,
+                     f"{R.psnr(restored, x).mean():.2f} dB"))
+    search = notebook_search(G, dev, args.steps, 1)
+    one = sum(timed(lambda i=i: search(y[i:i + 1], mask.forward_model, mask.observed, loss="l1"))
+              for i in range(args.single)) / args.single
+    rows.append((f"one digit at a time, 1 restart (mean of {args.single}), x {len(x)}", one * len(x), "same search"))
+
+    lines = [
+        "## Restoration: a batch of digits with the generator as a prior",
+        "",
+        f"`bench/bench_restore.py`. {machine(dev)}.",
+        f"Notebook 05's `search` (read from the notebook), half of each digit masked, L1 data term, {args.steps} Adam "
+        f"steps. Generator: {note}",
+        "",
+        f"| run | seconds | PSNR (whole image) |",
+        "|---|---:|---:|",
+        *[f"| {name} | {sec:.1f} | {psnr} |" for name, sec, psnr in rows],
+        "",
+        f"Target: {args.digits} digits x {args.steps} steps under {TARGET_SECONDS:.0f} s: "
+        f"{'met' if rows[0][1] < TARGET_SECONDS else 'NOT met'} ({rows[0][1]:.1f} s).",
+    ]
+    write_section(args.out, "restore", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""The benchmark scripts (bench/): what they read from the notebooks and write into bench/results.md.
+
+The benchmarks themselves run for about an hour (`make bench`); these tests keep their parts working.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+from nbformat.v4 import new_markdown_cell, new_notebook
+
+import helpers
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+import bench_notebooks  # noqa: E402
+import common  # noqa: E402
+import recipes  # noqa: E402
+
+
+@pytest.mark.parametrize("name, quick, standard", [
+    ("00_objective_theory", 25, 50), ("01_vanilla_gan", 40, 300), ("02_loss_saturation", 50, 510),
+    ("03_dcgan", 40, 600), ("04_conditional_gan", 35, 480)])
+def test_stated_budgets_are_read_from_each_notebook(name, quick, standard):
+    assert bench_notebooks.stated_budgets(helpers.reports.NOTEBOOKS / f"{name}.ipynb") == {"quick": quick, "standard": standard}
+
+
+def test_stated_budgets_inline_table_and_issue_target(tmp_path):
+    def notebook(name, text):
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(new_notebook(cells=[new_markdown_cell(f"# T\n\n**Run time** {text}")]), path)
+        return bench_notebooks.stated_budgets(path)
+
+    assert notebook("x", "measured: quick ≈ 1.5 min · standard ≈ 1 h") == {"quick": 90, "standard": 3600}
+    assert notebook("y", "\n\n| mode | time |\n|---|---|\n| standard | 7 min |\n") == {"standard": 420}
+    assert notebook("06_evaluation", "quick ≈ 20 s · standard ≈ 8 min") == {"quick": 20, "standard": 300}  # issue 7: < 5 min
+    assert notebook("z", "not stated yet") == {}
+
+
+def test_write_section_replaces_its_own_and_keeps_the_others(tmp_path):
+    out = tmp_path / "results.md"
+    common.write_section(out, "a", "first A")
+    common.write_section(out, "b", "B")
+    common.write_section(out, "a", "second A")
+    text = out.read_text()
+    assert text.startswith("# Benchmarks") and "second A" in text and "first A" not in text and "B\n<!-- /b -->" in text
+    assert text.index("<!-- a -->") < text.index("<!-- b -->") and text.count("<!-- a -->") == 1
+
+
+@pytest.mark.parametrize("key", list(recipes.ALL))
+def test_each_recipe_trains_a_few_steps(key):
+    """The players and steps of bench/recipes.py still fit the course's models (a drift would only show after an hour)."""
+    data = helpers.load_mnist(device="cpu", quiet=True)
+    recipe = recipes.ALL[key]
+    players = recipe.build(torch.device("cpu"))
+    seen = []
+    step = lambda real, labels: seen.append(players.step(real, labels))  # noqa: E731
+    common.BareLoop(data.train, recipe.batch).run(step, 2)
+    assert len(seen) == 2
+    if seen[-1] is not None:   # the reference's bare step returns nothing
+        assert all(math.isfinite(float(v.detach())) for v in seen[-1].values())
+    if players.fixed_z is not None:
+        args = (players.fixed_z,) if players.fixed_labels is None else (players.fixed_z, players.fixed_labels)
+        assert players.G(*args).shape == (64, 1, 28, 28)
+
+
+def test_mlp_recipe_has_notebook_01s_generator():
+    G = recipes.MLP.build(torch.device("cpu")).G   # the averaged copy: count every parameter
+    assert sum(p.numel() for p in G.parameters()) == 1_480_720   # notebook 01 asserts this count
