@@ -19,6 +19,7 @@ from torch import nn
 import helpers
 from helpers.meter import classifier, predict
 from helpers.models import DCGANDiscriminator, DCGANGenerator
+from helpers.recipes import DCGAN as DCGAN_RECIPE
 from helpers.recipes import gan_step as _gan_step   # the course's step, shared with notebook 05's fallback
 
 N_EVAL = 2000   # samples per measurement, the notebooks' standard-mode N_EVAL
@@ -88,15 +89,15 @@ MLP = Recipe("mlp", "MLP GAN", "01_vanilla_gan", batch=128, bar="≥ 75% confide
 
 
 # --------------------------------------------------------------------------- notebooks 03 and 04: DCGAN, cGAN
-NZ, WIDTH, CLASSES = 100, 32, 10   # notebook 03's recipe, reused by notebook 04
+NZ, WIDTH, CLASSES = DCGAN_RECIPE["nz"], DCGAN_RECIPE["ngf"], 10   # notebook 03's recipe, reused by notebook 04
 
 
 def _dcgan(dev, conditional=False) -> Players:
     helpers.seed_everything(0)
     classes = CLASSES if conditional else 0
     G = DCGANGenerator(nz=NZ, ngf=WIDTH, num_classes=classes).to(dev)
-    D = DCGANDiscriminator(ndf=WIDTH, num_classes=classes).to(dev)
-    opt_G, opt_D = _adam(G, D, lr=1e-3)
+    D = DCGANDiscriminator(ndf=DCGAN_RECIPE["ndf"], num_classes=classes).to(dev)
+    opt_G, opt_D = _adam(G, D, lr=DCGAN_RECIPE["lr"])
     ema = helpers.EMA(G, decay=0.999, warmup=True)
     step = _gan_step(G, D, opt_G, opt_D, NZ, dev, ema=ema, y_dim=classes)
     if not conditional:
