@@ -17,8 +17,8 @@ from .data import load_mnist
 from .models import DCGANDiscriminator, DCGANGenerator, Generator
 from .train import EMA, train
 
-# Notebook 03's recipe (keep in step with notebooks/03_dcgan.ipynb and bench/bench_dcgan.py).
-DCGAN = {"nz": 100, "ngf": 32, "ndf": 32, "lr": 1e-3, "betas": (0.5, 0.999), "batch": 64, "ema": 0.999}
+# Notebook 03's recipe (keep in step with notebooks/03_dcgan.ipynb; bench/recipes.py reads it).
+DCGAN = {"nz": 100, "ngf": 32, "ndf": 32, "extra_layers": 1, "lr": 1e-3, "betas": (0.5, 0.999), "batch": 64, "ema": 0.999}
 
 
 def gan_step(G, D, opt_G, opt_D, nz: int, dev, *, ema: EMA, schedules=(), grad_norm: bool = False, y_dim: int = 0):
@@ -66,7 +66,7 @@ def train_dcgan(steps: int, seed: int = 0, live: bool | None = None) -> Generato
     dev = config.device()
     config.seed_everything(seed)
     G = DCGANGenerator(nz=DCGAN["nz"], ngf=DCGAN["ngf"]).to(dev)
-    D = DCGANDiscriminator(ndf=DCGAN["ndf"]).to(dev)
+    D = DCGANDiscriminator(ndf=DCGAN["ndf"], extra_layers=DCGAN["extra_layers"]).to(dev)
     opt_G = torch.optim.Adam(G.parameters(), lr=DCGAN["lr"], betas=DCGAN["betas"])
     opt_D = torch.optim.Adam(D.parameters(), lr=DCGAN["lr"], betas=DCGAN["betas"])
     ema = EMA(G, decay=DCGAN["ema"], warmup=True)

@@ -57,6 +57,11 @@ def test_dcgan_shapes_init_and_parameter_counts():
     rows = layer_table(G, torch.randn(2, 100))
     assert [r["shape"] for r in rows if r["type"] == "ConvTranspose2d"] == [(128, 7, 7), (64, 14, 14), (32, 28, 28), (1, 28, 28)]
     assert sum(r["params"] for r in rows) == g
+    # notebook 03's D: one extra 3x3 layer at 14x14 (32 x 32 x 9 weights + 32 biases), same output
+    D3 = DCGANDiscriminator(ndf=32, extra_layers=1)
+    assert count_parameters(D3) == d + 32 * 32 * 9 + 32 and D3(x).shape == (3,)
+    rows = layer_table(D3, x)
+    assert [r["shape"] for r in rows if r["type"] == "Conv2d"] == [(32, 14, 14), (32, 14, 14), (64, 7, 7), (1, 1, 1)]
 
 
 def test_conditional_dcgan_uses_labels_and_validates_them():
