@@ -37,7 +37,7 @@ lab: $(STAMP)
 ## reports first (+45 min). Each script in bench/ has --help and small flags for a quick try.
 BENCH_STANDARD ?= index
 bench: $(STAMP)
-	$(PY) bench/bench_training.py
+	$(PY) bench/bench_training.py --steps 600 --repeats 5
 	$(PY) bench/bench_time_to_bar.py
 	$(PY) bench/bench_restore.py
 	$(PY) bench/bench_notebooks.py --standard $(BENCH_STANDARD)

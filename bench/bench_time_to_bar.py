@@ -14,7 +14,7 @@ bar, after ``--budget`` seconds of training, or where its notebook's schedule en
 training time to the bar (to within ``--every``), and for the two DCGANs the time to each confidence level.
 
 Run: ``make bench`` or ``.venv/bin/python bench/bench_time_to_bar.py`` (at most 4 x budget plus the
-measurements: about 40 min with the defaults; ``--budget 2 --every 1 --chunk 10`` for a smoke test);
+measurements: about 30 min with the defaults; ``--budget 2 --every 1 --chunk 10`` for a smoke test);
 writes the section "bar" of bench/results.md.
 """
 from __future__ import annotations

@@ -6,8 +6,10 @@ is the minimum: index permutation, slicing, the step. The course loop is ``helpe
 everything on: history, log lines, divergence checks and the dashboard rendered every 2 seconds as in
 JupyterLab. Per model, one warm-up, then the two loops alternate; the median is reported.
 
-Run: ``make bench``, or ``.venv/bin/python bench/bench_training.py`` (about 8 min on a 2-core CPU;
-``--steps 20 --repeats 1`` for a smoke test); writes the section "training" of bench/results.md.
+Run: ``make bench`` (``--steps 600 --repeats 5``: about 20 min on a 2-core CPU; shorter runs let the first
+and last dashboard draws weigh, and the ratio wobbles by a few points), or ``.venv/bin/python
+bench/bench_training.py`` with its defaults (about 8 min; ``--steps 20 --repeats 1`` for a smoke test);
+writes the section "training" of bench/results.md.
 """
 from __future__ import annotations
 
