@@ -1,4 +1,8 @@
+import contextlib
 import gzip
+import io
+import tarfile
+import urllib.error
 
 import numpy as np
 import pytest
@@ -93,8 +97,6 @@ def test_full_mnist_is_preferred_when_present(tmp_path, monkeypatch):
 
 
 def _tarball(files: dict[str, bytes]) -> bytes:
-    import io
-    import tarfile
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for name, payload in files.items():
@@ -106,9 +108,6 @@ def _tarball(files: dict[str, bytes]) -> bytes:
 
 def _fake_web(monkeypatch, responses: dict[str, bytes]):
     """urlopen that serves ``responses`` and refuses every other address, as a closed network does."""
-    import contextlib
-    import io
-    import urllib.error
 
     def urlopen(url, timeout=None):
         if url not in responses:
