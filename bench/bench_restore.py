@@ -31,7 +31,8 @@ def notebook_search(G, dev, steps: int, restarts: int):
     cells = json.loads(NOTEBOOK.read_text())["cells"]
     source = next("".join(c["source"]) for c in cells if c["cell_type"] == "code" and "def search(" in "".join(c["source"]))
     space = {"torch": torch, "helpers": helpers, "SimpleNamespace": SimpleNamespace, "G": G, "dev": dev,
-             "STEPS": steps, "RESTARTS": restarts, "LAMBDA": 0.1, "LR": 0.05, "R": R}
+             "STEPS": steps, "RESTARTS": restarts, "LAMBDA": 0.1, "LR": 0.05, "R": R,
+             "SHELL": float(G.noise(10_000, seed=0).square().mean())}   # as notebook 05 measures it
     exec(compile(source, str(NOTEBOOK), "exec"), space)
     return space["search"]
 

@@ -3,7 +3,8 @@
 Each model of bench/recipes.py trains from scratch with its notebook's players and settings, one after
 the other on the same machine in one run:
 
-* the course's models (notebook 01's MLP GAN, 03's DCGAN, 04's conditional GAN) in ``helpers.train``
+* the course's models (notebook 01's MLP GAN, 03's saved DCGAN with one bump per cluster, 04's conditional GAN)
+  in ``helpers.train``; ``--models dcgan_plain`` adds notebook 03's main run (the plain DCGAN)
   (history, log and divergence checks; no dashboard), sampled from the averaged generator;
 * the reference: the PyTorch examples' DCGAN at 28x28 (64 filters, ``BCELoss``, Adam 2e-4), sampled
   from its raw generator, in a bare loop (permutation, slicing, the step).
@@ -26,7 +27,7 @@ import torch
 
 import helpers
 from common import BareLoop, machine, parser, write_section
-from recipes import ALL, COURSE, DCGAN, REFERENCE
+from recipes import ALL, COURSE, DCGAN, DCGAN_PLAIN, REFERENCE
 
 LEVELS = (0.5, 0.6, 0.7, 0.8, 0.85)
 
@@ -42,7 +43,8 @@ class Run:
             bare = BareLoop(data.train, recipe.batch)
             self.train = lambda n: bare.run(self.players.step, n)
         else:
-            self.train = lambda n: helpers.train(self.players.step, data.train, steps=n, batch_size=recipe.batch,
+            split = self.players.data if self.players.data is not None else data.train
+            self.train = lambda n: helpers.train(self.players.step, split, steps=n, batch_size=recipe.batch,
                                                  generator=order, quiet=True, dashboard=False)
 
     def go(self, every: float, budget: float, chunk: int) -> "Run":
@@ -108,7 +110,7 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=600, help="seconds of training at most, per model (default: 600)")
     ap.add_argument("--chunk", type=int, default=200,
                     help="steps per call of the training loop; calls repeat until --every seconds have passed (default: 200)")
-    ap.add_argument("--models", nargs="+", choices=list(ALL), default=list(ALL))
+    ap.add_argument("--models", nargs="+", choices=list(ALL), default=[*COURSE, REFERENCE.key])
     args = ap.parse_args()
     dev = helpers.device()
     data = helpers.load_mnist(quiet=True)
@@ -129,15 +131,16 @@ the averaged generator; at most {args.budget:g} s each.
     course = [runs[k] for k in COURSE if k in runs]
     if course:
         text += "\n" + bar_table(course) + "\n"
+    dcgans = [runs[k] for k in (DCGAN.key, DCGAN_PLAIN.key, REFERENCE.key) if k in runs]
     if DCGAN.key in runs and REFERENCE.key in runs:
         text += f"""
-### DCGAN: the course's recipe against the PyTorch example
+### DCGAN: the course's model against the PyTorch example
 
-The same DCGAN run as above, and the PyTorch examples' DCGAN (github.com/pytorch/examples, `dcgan/main.py`)
-adapted to 28x28: {'; '.join(REFERENCE.notes)}. Training seconds until the samples first reach each share
-of confident samples.
+The same DCGAN run as above ({'; '.join(DCGAN.notes)}){', the main run of notebook 03 (plain prior)' if DCGAN_PLAIN.key in runs else ''}
+and the PyTorch examples' DCGAN (github.com/pytorch/examples, `dcgan/main.py`) adapted to 28x28:
+{'; '.join(REFERENCE.notes)}. Training seconds until the samples first reach each share of confident samples.
 
-{levels_table([runs[DCGAN.key], runs[REFERENCE.key]])}
+{levels_table(dcgans)}
 """
     write_section(args.out, "bar-full" if full else "bar", text)
     print(text)

@@ -1,7 +1,7 @@
 """Benchmark: images per second of the course's training loop against a bare loop, for each model.
 
 Both loops run the same players and the same step (bench/recipes.py: notebook 01's MLP GAN, notebook
-03's DCGAN, notebook 04's conditional GAN, with their EMA, schedules and logged numbers). The bare loop
+03's saved DCGAN (one bump per cluster), notebook 04's conditional GAN, with their EMA, schedules and logged numbers). The bare loop
 is the minimum: index permutation, slicing, the step. The course loop is ``helpers.train`` with
 everything on: history, log lines, divergence checks and the dashboard rendered every 2 seconds as in
 JupyterLab. Per model, one warm-up, then the two loops alternate; the median is reported.
@@ -26,13 +26,13 @@ from recipes import COURSE
 def bare_loop(recipe, split, steps, dev):
     p = recipe.build(dev)
     start = time.perf_counter()
-    BareLoop(split, recipe.batch).run(p.step, steps)
+    BareLoop(p.data if p.data is not None else split, recipe.batch).run(p.step, steps)
     return steps * recipe.batch / (time.perf_counter() - start)
 
 
 def course_loop(recipe, split, steps, dev):
     p = recipe.build(dev)
-    h = helpers.train(p.step, split, steps=steps, batch_size=recipe.batch, G=p.G, fixed_z=p.fixed_z,
+    h = helpers.train(p.step, p.data if p.data is not None else split, steps=steps, batch_size=recipe.batch, G=p.G, fixed_z=p.fixed_z,
                       fixed_labels=p.fixed_labels, generator=torch.Generator().manual_seed(0), live=True, quiet=True)
     return h.images_per_second
 

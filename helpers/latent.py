@@ -54,9 +54,8 @@ class LatentExplorer:
         import ipywidgets as W
 
         self.G, self.label = G, label
-        gen = torch.Generator().manual_seed(seed)
-        self.z = torch.randn(choices, G.nz, generator=gen)
-        q, _ = torch.linalg.qr(torch.randn(G.nz, directions, generator=gen))
+        self.z = G.noise(choices, seed=seed).cpu()     # from G's own prior (a mixture for notebook 03's model)
+        q, _ = torch.linalg.qr(torch.randn(G.nz, directions, generator=torch.Generator().manual_seed(seed + 1)))
         self.directions = q.T * G.nz ** 0.5 / 4  # orthonormal directions, scaled so ±1 is a visible step
         idx = list(range(choices))
         self.w_a = W.Dropdown(options=idx, value=0, description="sample A", layout=W.Layout(width="170px"))

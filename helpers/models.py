@@ -168,30 +168,86 @@ class DCGANDiscriminator(nn.Module):
 
     ``extra_layers``: 3x3 stride-1 convolutions (with LeakyReLU, no BatchNorm) added at 14x14, where the
     strokes are; DCGAN has none. Notebook 03 uses one and measures what it buys against DCGAN's own D.
-    ``num_classes > 0``: conditional, ``forward(x, labels)`` stacks the one-hot label as ``num_classes``
-    constant planes on the image, so every filter of the first layer sees it.
+    ``num_classes > 0``: conditional, ``forward(x, labels)``. By default the one-hot label is stacked as
+    ``num_classes`` constant planes on the image, so every filter of the first layer sees it (notebook 04).
+    ``projection=True`` instead adds ``<e_y, h>`` to the logit, where ``h`` are the ``(2 ndf)x7x7`` features
+    and ``e_y`` is a learned vector per label (Miyato and Koyama, 2018): cheaper when there are many labels
+    (notebook 03's clusters).
     """
 
-    def __init__(self, ndf: int = 32, num_classes: int = 0, extra_layers: int = 0):
+    def __init__(self, ndf: int = 32, num_classes: int = 0, extra_layers: int = 0, projection: bool = False):
         super().__init__()
-        self.num_classes = num_classes
-        self.config = {"ndf": ndf, "num_classes": num_classes, "extra_layers": extra_layers}
-        layers = [nn.Conv2d(1 + num_classes, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]          # 28 -> 14
+        if projection and not num_classes:
+            raise CourseError("projection=True needs num_classes > 0: it projects D's features on one vector per label.")
+        self.num_classes, self.projection = num_classes, projection
+        self.config = {"ndf": ndf, "num_classes": num_classes, "extra_layers": extra_layers, "projection": projection}
+        planes = 0 if projection else num_classes
+        layers = [nn.Conv2d(1 + planes, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]                # 28 -> 14
         for _ in range(extra_layers):
             layers += [nn.Conv2d(ndf, ndf, 3, 1, 1), nn.LeakyReLU(0.2, True)]                  # 14 -> 14
         layers += [nn.Conv2d(ndf, 2 * ndf, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ndf),     # 14 -> 7
                    nn.LeakyReLU(0.2, True),
                    nn.Conv2d(2 * ndf, 1, 7, 1, 0)]                                            # 7 -> 1: the logit
         self.net = nn.Sequential(*layers)
+        self.embed = nn.Embedding(num_classes, 2 * ndf * 49) if projection else None
         self.apply(dcgan_init)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.num_classes:
             if labels is None:
                 raise CourseError("This conditional discriminator needs labels: D(x, labels).")
+            if self.projection:
+                h = self.net[:-1](x)                                   # (n, 2 ndf, 7, 7)
+                return self.net[-1](h).flatten() + (self.embed(labels) * h.flatten(1)).sum(1)
             planes = nn.functional.one_hot(labels, self.num_classes).to(x.dtype)[:, :, None, None]
             x = torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], dim=1)
         return self.net(x).flatten()
+
+
+class MixtureDCGANGenerator(DCGANGenerator):
+    """:class:`DCGANGenerator`, unchanged, with a mixture of Gaussians as the prior on z (notebook 03, section 5).
+
+    ``z = means[c] + eps`` with ``eps ~ N(0, I)`` and the component ``c`` drawn with probabilities ``weights``.
+    The ``components`` means start orthogonal, at distance ``scale`` from 0, and are learned with the network;
+    ``weights`` is set from data with :meth:`set_weights`. ``forward(eps, components)`` adds the means (training,
+    fixed-noise grids); ``forward(z)`` takes a finished z, as any DCGAN generator does (inversion in notebook 05);
+    ``sample(n)`` draws z from the mixture.
+    """
+
+    kind = "dcgan_mixture"
+
+    def __init__(self, nz: int = 100, ngf: int = 32, components: int = 20, scale: float = 3.0):
+        if not isinstance(components, int) or not 2 <= components <= nz:
+            raise CourseError(f"components must be a whole number from 2 to nz={nz}; got {components!r}.")
+        super().__init__(nz=nz, ngf=ngf)
+        self.components = components
+        self.config = {"nz": nz, "ngf": ngf, "components": components, "scale": scale}
+        directions = torch.linalg.qr(torch.randn(nz, components, generator=torch.Generator().manual_seed(0)))[0].T
+        self.means = nn.Parameter(scale * directions.contiguous())                   # (components, nz)
+        self.register_buffer("weights", torch.full((components,), 1.0 / components))
+
+    def set_weights(self, counts) -> None:
+        """Component probabilities proportional to ``counts`` (e.g. the number of training digits per cluster)."""
+        counts = torch.as_tensor(counts, dtype=torch.float).flatten()
+        if counts.numel() != self.components or (counts < 0).any() or counts.sum() <= 0:
+            raise CourseError(f"set_weights needs {self.components} non-negative counts, not all 0; got {counts.numel()} values.")
+        self.weights.copy_(counts / counts.sum())
+
+    def draw(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(eps, components)`` for ``n`` samples, on the model's device (drawn on the CPU, so seeded draws
+        are the same on every device); ``G(eps, components)`` turns them into images."""
+        components = torch.multinomial(self.weights.cpu(), n, replacement=True, generator=generator)
+        eps = torch.randn(n, self.nz, generator=generator)
+        return eps.to(self.device), components.to(self.device)
+
+    def noise(self, n: int, seed: int | None = None) -> torch.Tensor:
+        eps, components = self.draw(n, None if seed is None else torch.Generator().manual_seed(seed))
+        return (eps + self.means[components]).detach()
+
+    def forward(self, z: torch.Tensor, components: torch.Tensor | None = None) -> torch.Tensor:
+        if components is not None:
+            z = z + self.means[components]
+        return self.net(z[:, :, None, None])
 
 
 def layer_table(model: nn.Module, *inputs) -> list[dict]:
@@ -217,7 +273,8 @@ def layer_table(model: nn.Module, *inputs) -> list[dict]:
 
 # Generator classes by ``kind``: checkpoints store the kind and config and are rebuilt from here.
 # New architectures register with ``register_generator``.
-GENERATORS: dict[str, type[Generator]] = {"mlp": MLPGenerator, "dcgan": DCGANGenerator}
+GENERATORS: dict[str, type[Generator]] = {"mlp": MLPGenerator, "dcgan": DCGANGenerator,
+                                          "dcgan_mixture": MixtureDCGANGenerator}
 
 
 def register_generator(cls: type[Generator]) -> type[Generator]:

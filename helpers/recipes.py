@@ -14,24 +14,33 @@ from . import config
 from .checkpoints import load_generator, read_checkpoint
 from .config import CourseError
 from .data import load_mnist
-from .models import DCGANDiscriminator, DCGANGenerator, Generator
+from .models import DCGANDiscriminator, DCGANGenerator, Generator, MixtureDCGANGenerator
 from .train import EMA, train
 
-# Notebook 03's recipe (keep in step with notebooks/03_dcgan.ipynb; bench/recipes.py reads it).
-DCGAN = {"nz": 100, "ngf": 32, "ndf": 32, "extra_layers": 1, "lr": 1e-3, "betas": (0.5, 0.999), "batch": 64, "ema": 0.999}
+# Notebook 03's recipe (keep in step with notebooks/03_dcgan.ipynb; bench/recipes.py reads it). ``clusters``: the
+# k-means clusters of section 5's prior (the saved model); the other settings are shared by both of its runs.
+DCGAN = {"nz": 100, "ngf": 32, "ndf": 32, "extra_layers": 1, "lr": 1e-3, "betas": (0.5, 0.999), "batch": 64, "ema": 0.999,
+         "clusters": 50}
 
 
 def gan_step(G, D, opt_G, opt_D, nz: int, dev, *, ema: EMA, schedules=(), grad_norm: bool = False, y_dim: int = 0):
     """The course's training step (notebooks 01, 03, 04) as a ``step(real, labels)`` for :func:`helpers.train`:
     D on real (label 1) and fake (label 0), then G with the non-saturating loss, then the weight average.
 
-    ``y_dim``: conditional (notebook 04): fakes get uniform labels and both players see them.
+    ``y_dim``: conditional (notebook 04): fakes get uniform labels and both players see them. A
+    :class:`MixtureDCGANGenerator` (notebook 03's saved model) draws its bumps itself, and D sees the bump of each
+    fake and the cluster of each real digit (train on a split whose labels are the clusters).
     ``grad_norm``: also record G's gradient norm; ``schedules``: learning-rate schedulers to step.
     """
     bce = nn.BCEWithLogitsLoss()
+    mixture = isinstance(G, MixtureDCGANGenerator)   # notebook 03's cluster prior: ``labels`` are the k-means clusters
 
     def step(real, labels):
-        if y_dim:
+        if mixture:
+            eps, y_fake = G.draw(len(real))
+            fake = G(eps, y_fake)
+            s_real, s_fake = D(real, labels), D(fake.detach(), y_fake)
+        elif y_dim:
             y_fake = torch.randint(0, y_dim, (len(real),), device=dev)
             fake = G(torch.randn(len(real), nz, device=dev), y_fake)
             s_real, s_fake = D(real, labels), D(fake.detach(), y_fake)
@@ -42,7 +51,7 @@ def gan_step(G, D, opt_G, opt_D, nz: int, dev, *, ema: EMA, schedules=(), grad_n
         opt_D.zero_grad()
         loss_d.backward()
         opt_D.step()
-        s = D(fake, y_fake) if y_dim else D(fake)
+        s = D(fake, y_fake) if y_dim or mixture else D(fake)
         loss_g = bce(s, torch.ones_like(s))
         opt_G.zero_grad()
         loss_g.backward()
@@ -60,7 +69,8 @@ def gan_step(G, D, opt_G, opt_D, nz: int, dev, *, ema: EMA, schedules=(), grad_n
 
 
 def train_dcgan(steps: int, seed: int = 0, live: bool | None = None) -> Generator:
-    """Train notebook 03's DCGAN for ``steps`` batches; return the averaged generator (eval mode)."""
+    """Train notebook 03's main run (the plain DCGAN, z ~ N(0, I)) for ``steps`` batches; return the averaged
+    generator (eval mode). Notebook 05 only needs some DCGAN to invert; the saved one has notebook 03's cluster prior."""
     if not isinstance(steps, int) or steps < 1:
         raise CourseError(f"steps must be a positive whole number; got {steps!r}.")
     dev = config.device()

@@ -69,3 +69,17 @@ def test_conditional_dcgan_round_trip(tmp_checkpoints):
     assert torch.equal(G.sample(4, labels=labels, seed=0), H.sample(4, labels=labels, seed=0))
     with pytest.raises(helpers.CourseError, match="needs labels"):
         H.sample(4)
+
+
+def test_mixture_dcgan_round_trip(tmp_checkpoints):
+    from helpers.models import MixtureDCGANGenerator
+
+    G = MixtureDCGANGenerator(nz=8, ngf=4, components=3)
+    G.set_weights([1, 2, 7])
+    with torch.no_grad():
+        G.means.add_(1.0)                      # learned means are saved with the weights
+    helpers.save_generator("mix", G, steps=1)
+    H = helpers.load_generator("mix", device="cpu")
+    assert H.kind == "dcgan_mixture" and H.components == 3
+    assert torch.equal(H.means, G.means) and torch.equal(H.weights, G.weights)
+    assert torch.equal(H.sample(5, seed=0), G.eval().sample(5, seed=0))

@@ -80,3 +80,63 @@ def test_conditional_dcgan_uses_labels_and_validates_them():
         G.sample(3, labels=[1, 2])
     with pytest.raises(helpers.CourseError, match="needs labels"):
         G.sample(3)
+
+
+def test_projection_discriminator_by_hand():
+    from helpers.models import DCGANDiscriminator
+
+    torch.manual_seed(0)
+    D = DCGANDiscriminator(ndf=4, num_classes=5, extra_layers=1, projection=True).eval()
+    plain = DCGANDiscriminator(ndf=4, extra_layers=1)
+    # the image is the only input channel; one learned vector of 2 ndf x 7 x 7 numbers per label
+    assert count_parameters(D) == count_parameters(plain) + 5 * 8 * 49
+    x, labels = torch.randn(3, 1, 28, 28), torch.tensor([0, 4, 4])
+    h = D.net[:-1](x).flatten(1)
+    expected = D.net[-1](D.net[:-1](x)).flatten() + (D.embed.weight[labels] * h).sum(1)
+    assert torch.allclose(D(x, labels), expected)
+    with torch.no_grad():
+        D.embed.weight[4] += 1.0                      # only the rows of label 4 change
+    out = D(x, labels)
+    assert torch.allclose(out[0], expected[0]) and not torch.allclose(out[1:], expected[1:])
+    with pytest.raises(helpers.CourseError, match="needs num_classes"):
+        DCGANDiscriminator(projection=True)
+    with pytest.raises(helpers.CourseError, match="needs labels"):
+        D(x)
+
+
+def test_mixture_generator_prior_and_api():
+    from helpers.models import DCGANGenerator, MixtureDCGANGenerator
+
+    G = MixtureDCGANGenerator(nz=16, ngf=4, components=4, scale=3.0)
+    plain = DCGANGenerator(nz=16, ngf=4)
+    assert count_parameters(G) == count_parameters(plain) + 4 * 16   # DCGAN's network plus the means
+    m = G.means.detach()
+    assert torch.allclose(m @ m.T, 9.0 * torch.eye(4), atol=1e-5)     # orthogonal, distance 3 from 0
+    G.set_weights([0, 1, 0, 3])
+    assert torch.allclose(G.weights, torch.tensor([0.0, 0.25, 0.0, 0.75]))
+    eps, c = G.draw(4000, torch.Generator().manual_seed(0))
+    assert eps.shape == (4000, 16) and set(c.tolist()) == {1, 3}
+    assert abs((c == 3).float().mean().item() - 0.75) < 0.03
+    z = G.noise(4000, seed=0)                                          # the same draw, means added
+    assert torch.allclose(z, eps + m[c]) and not z.requires_grad
+    G.eval()
+    assert torch.allclose(G(eps[:5], c[:5]), G(z[:5]), atol=1e-6)     # G(eps, c) = G(mu_c + eps)
+    x = G.sample(6, seed=1)
+    assert x.shape == (6, 1, 28, 28) and torch.equal(x, G.sample(6, seed=1))
+    with pytest.raises(helpers.CourseError, match="unconditional"):
+        G.sample(2, labels=[1, 2])
+    with pytest.raises(helpers.CourseError, match="4 non-negative counts"):
+        G.set_weights([1, 2, 3])
+    with pytest.raises(helpers.CourseError, match="not all 0"):
+        G.set_weights([0, 0, 0, 0])
+    with pytest.raises(helpers.CourseError, match="from 2 to nz=16"):
+        MixtureDCGANGenerator(nz=16, components=17)
+
+
+def test_mixture_generator_learns_its_means():
+    from helpers.models import MixtureDCGANGenerator
+
+    G = MixtureDCGANGenerator(nz=8, ngf=4, components=3)
+    eps, c = G.draw(5)
+    G(eps, c).mean().backward()
+    assert G.means.grad is not None and G.means.grad[c].abs().sum() > 0
