@@ -220,11 +220,14 @@ class MixtureDCGANGenerator(DCGANGenerator):
         if not isinstance(components, int) or not 2 <= components <= nz:
             raise CourseError(f"components must be a whole number from 2 to nz={nz}; got {components!r}.")
         super().__init__(nz=nz, ngf=ngf)
-        self.components = components
         self.config = {"nz": nz, "ngf": ngf, "components": components, "scale": scale}
         directions = torch.linalg.qr(torch.randn(nz, components, generator=torch.Generator().manual_seed(0)))[0].T
         self.means = nn.Parameter(scale * directions.contiguous())                   # (components, nz)
         self.register_buffer("weights", torch.full((components,), 1.0 / components))
+
+    @property
+    def components(self) -> int:
+        return self.means.shape[0]
 
     def set_weights(self, counts) -> None:
         """Component probabilities proportional to ``counts`` (e.g. the number of training digits per cluster)."""
