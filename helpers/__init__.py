@@ -8,7 +8,9 @@ from .plots import class_histogram, image_grid, plot_curves, show_grid, show_gri
 from .meter import Quality, classifier, quality
 from .latent import digit_picker, latent_explorer
 from .restore_widget import restoration_lab
-from .train import EMA, History, train
+from .training import EMA, History, train
+from .checks import check
+from .display import short_errors
 
 __all__ = [
     "PRODUCERS", "list_checkpoints", "load_generator", "read_checkpoint", "save_generator",
@@ -17,24 +19,6 @@ __all__ = [
     "Generator", "MLPDiscriminator", "MLPGenerator", "count_parameters",
     "class_histogram", "image_grid", "plot_curves", "show_grid", "show_grids",
     "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "digit_picker", "restoration_lab",
-    "install_error_handler",
+    "check", "short_errors",
 ]
 
-
-def install_error_handler() -> None:
-    """In IPython, show a :class:`CourseError` as its one sentence, without a deep traceback."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-
-    def _handler(self, etype, value, tb, tb_offset=None):
-        self._showtraceback(etype, value, [f"\x1b[31m{etype.__name__}\x1b[0m: {value}"])
-
-    shell.set_custom_exc((CourseError,), _handler)
-
-
-install_error_handler()

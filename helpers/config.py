@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class CourseError(RuntimeError):
     """A problem the user can fix; the message is one sentence saying how.
 
-    Notebooks show it without a deep traceback (see :func:`helpers.install_error_handler`).
+    Notebooks show it without a deep traceback (see :func:`helpers.short_errors`, which each notebook calls).
     """
 
 
@@ -73,7 +73,7 @@ def device() -> torch.device:
 def seed_everything(seed: int = 0) -> torch.Generator:
     """Seed Python, NumPy and PyTorch (all devices) and return a CPU generator seeded the same.
 
-    With the same seed, a CPU run repeats exactly (tests/test_train.py checks the loss history).
+    With the same seed, a CPU run repeats exactly (tests/test_training.py checks the loss history).
     """
     random.seed(seed)
     np.random.seed(seed % 2**32)

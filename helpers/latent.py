@@ -81,7 +81,7 @@ class LatentExplorer:
         self.render()
 
     def _generate(self, z: torch.Tensor) -> torch.Tensor:
-        from .train import fixed_noise_sampler
+        from .training import fixed_noise_sampler
 
         z = z.to(self.G.device)
         labels = (torch.full((len(z),), self.label or 0, dtype=torch.long, device=z.device)

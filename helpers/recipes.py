@@ -15,7 +15,7 @@ from .checkpoints import load_generator, read_checkpoint
 from .config import CourseError
 from .data import load_mnist
 from .models import DCGANDiscriminator, DCGANGenerator, Generator, MixtureDCGANGenerator
-from .train import EMA, train
+from .training import EMA, train
 
 # Notebook 03's recipe (keep in step with notebooks/03_dcgan.ipynb; bench/recipes.py reads it). ``clusters``: the
 # k-means clusters of section 5's prior (the saved model); the other settings are shared by both of its runs.

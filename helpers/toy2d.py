@@ -607,7 +607,7 @@ class GANLab:
     def run(self, steps: int, frames: int | None = None) -> "GANLab":
         """Train ``steps`` steps now. With a live front end, redraw every ``steps per frame`` steps
         (or ``frames`` times in all); otherwise draw once at the end."""
-        from .train import live_frontend
+        from .display import live_frontend
 
         if not self._ready():
             raise CourseError(self.settings_error() or "The lab's settings are not valid.")

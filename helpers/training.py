@@ -4,52 +4,29 @@
 once per batch. The step does the learning (D on real and fake, then G) and returns its numbers:
 ``{"loss_d": ..., "loss_g": ..., "d_x": ..., "d_g_z1": ..., "d_g_z2": ...}`` (any other keys are
 recorded too). Around it this module provides the progress bar, the history, the log line of
-PyTorch's DCGAN example, the live dashboard (loss curves and a fixed-noise grid redrawn in place),
+PyTorch's DCGAN example, the live dashboard (:mod:`helpers.display`),
 divergence detection and a clean stop on Ctrl-C / kernel interrupt.
 
-Live display is used in JupyterLab / VS Code; without a live front end (nbconvert, nbval, plain
-Python) training prints a short log and shows the final dashboard once.
-``GAN_COURSE_LIVE=1`` or ``0`` forces either way.
+Live display is used when a person watches (:func:`helpers.display.live_frontend`); without a live
+front end (nbconvert, nbval, plain Python) training prints a short log and shows the final dashboard once.
 """
 from __future__ import annotations
 
 import copy
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from matplotlib.figure import Figure
 import numpy as np
 import torch
 
-from . import plots
 from .config import CourseError
 from .data import Split, batches, batches_per_epoch
+from .display import LOG_KEYS, Dashboard, in_notebook, live_frontend
 
 StepFn = Callable[[torch.Tensor, torch.Tensor], dict]
-
-LOG_KEYS = {"loss_d": "Loss_D", "loss_g": "Loss_G", "d_x": "D(x)"}
-
-
-def in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def live_frontend() -> bool:
-    """True when a person is watching: a kernel started by JupyterLab/Notebook or VS Code."""
-    forced = os.environ.get("GAN_COURSE_LIVE", "").strip()
-    if forced in ("0", "1"):
-        return forced == "1"
-    return in_notebook() and any(k in os.environ for k in ("JPY_SESSION_NAME", "VSCODE_PID"))
-
 
 @dataclass
 class History:
@@ -132,73 +109,6 @@ def log_line(epoch: int, epochs: int, batch: int, per_epoch: int, v: dict[str, f
         after = f" / {v['d_g_z2']:.4f}" if "d_g_z2" in v else ""
         parts.append(f"D(G(z)): {v['d_g_z1']:.4f}{after}")
     return "  ".join(parts)
-
-
-class Dashboard:
-    """Loss curves, D's outputs and the fixed-noise grid in one figure, redrawn in place.
-
-    ``render()`` draws into the same figure every time and returns PNG bytes; in a live front end the
-    bytes replace the previous image through one display handle (no flicker, no growing output).
-    """
-
-    def __init__(self, title: str, sampler: Callable[[], torch.Tensor] | None, nrow: int = 8):
-        self.title, self.sampler, self.nrow = title, sampler, nrow
-        # A Figure outside pyplot: the notebook never shows it by itself (only as the PNG below), and
-        # pyplot's state (interactive mode, the inline backend's hooks) is left alone, so the cell's own
-        # figures still appear.
-        self.fig = Figure(figsize=(13 if sampler else 9, 3.6))
-        axes = self.fig.subplots(1, 3 if sampler else 2,
-                                 gridspec_kw={"width_ratios": [1.2, 1.2, 1] if sampler else [1, 1]})
-        self.ax_loss, self.ax_prob = axes[0], axes[1]
-        self.ax_img = axes[2] if sampler else None
-        self.handle = None
-        self.log_handle = None
-        self.laid_out = False
-
-    def render(self, history: History, last_log: list[str] | None = None) -> bytes:
-        n = history.steps
-        window = max(1, n // 60)
-        for ax in (self.ax_loss, self.ax_prob):
-            ax.clear()
-        plots.plot_curves(self.ax_loss, {LOG_KEYS[k]: history.records[k] for k in ("loss_d", "loss_g") if k in history},
-                          window, ylabel="loss")
-        probs = {label: history.records[k] for k, label in (("d_x", "D(x)"), ("d_g_z1", "D(G(z))")) if k in history}
-        if probs:
-            plots.plot_curves(self.ax_prob, probs, window, ylabel="D's probability 'real'")
-            self.ax_prob.set_ylim(-0.02, 1.02)
-            self.ax_prob.axhline(0.5, color="gray", ls=":", lw=1)
-        self.ax_loss.set_title(f"{self.title}: step {n}" if self.title else f"step {n}", fontsize=10)
-        if self.ax_img is not None:
-            self.ax_img.clear()
-            plots.show_grid(self.sampler(), self.nrow, "fixed noise", self.ax_img)
-        if not self.laid_out:  # the layout is fixed after the first draw; recomputing it is slow
-            self.fig.tight_layout()
-            self.laid_out = True
-        return plots.figure_png(self.fig)
-
-    def show(self, png: bytes) -> None:
-        if not in_notebook():  # plain Python (e.g. the benchmark): the figure is drawn, nobody shows it
-            return
-        from IPython.display import Image, display
-
-        if self.handle is None:
-            self.handle = display(Image(data=png), display_id=True)
-        else:
-            self.handle.update(Image(data=png))
-
-    def show_log(self, lines: list[str]) -> None:
-        if not in_notebook():
-            return
-        from IPython.display import HTML, display
-
-        html = HTML("<pre style='font-size:11px;margin:0'>" + "\n".join(lines[-6:]) + "</pre>")
-        if self.log_handle is None:
-            self.log_handle = display(html, display_id=True)
-        else:
-            self.log_handle.update(html)
-
-    def close(self) -> None:
-        self.fig.clear()
 
 
 def fixed_noise_sampler(G: torch.nn.Module, fixed_z: torch.Tensor, fixed_labels: torch.Tensor | None = None):

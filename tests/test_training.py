@@ -7,7 +7,7 @@ from torch.nn import functional as F
 
 import helpers
 from helpers.models import MLPDiscriminator, MLPGenerator
-from helpers.train import log_line
+from helpers.training import log_line
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_bad_arguments(mnist):
 
 
 def test_dashboard_renders_png(mnist):
-    from helpers.train import Dashboard, fixed_noise_sampler
+    from helpers.training import Dashboard, fixed_noise_sampler
 
     G, step = tiny_gan(0)
     h = helpers.train(step, mnist.train, steps=5, batch_size=16, quiet=True, dashboard=False)
@@ -124,7 +124,7 @@ def test_dashboard_leaves_pyplot_alone():
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from helpers.train import Dashboard, History
+    from helpers.training import Dashboard, History
 
     before, interactive = plt.get_fignums(), matplotlib.is_interactive()
     board = Dashboard("t", sampler=lambda: torch.zeros(4, 1, 28, 28))
