@@ -5,7 +5,8 @@ from .config import CourseError, device, mode, pick, seed_everything
 from .data import MNIST, Split, batches, download_mnist, load_mnist, to_signed, to_unit
 from .models import Generator, MLPDiscriminator, MLPGenerator, count_parameters
 from .plots import class_histogram, image_grid, plot_curves, show_grid, show_grids
-from .meter import Quality, classifier, quality
+from .digit_classifier import classifier
+from .meter import Quality, quality
 from .latent import digit_picker, latent_explorer
 from .restore_widget import restoration_lab
 from .training import EMA, History, train

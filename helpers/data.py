@@ -93,6 +93,33 @@ def to_signed(x: torch.Tensor) -> torch.Tensor:
     return x * 2 - 1
 
 
+def check_images(x: object, what: str = "images", *, unit: bool = True) -> torch.Tensor:
+    """``x`` as a batch ``(n, 1, 28, 28)`` of float images, or a :class:`CourseError` in one sentence.
+
+    ``(1, 28, 28)`` and ``(28, 28)`` (one image) are promoted; dtype and device are kept. With ``unit``
+    (the quality meter and the metrics) the pixels must also be finite and in [0, 1]; without it (the
+    restoration operators) any range is fine. ``what`` names the images in the message."""
+    if not isinstance(x, torch.Tensor):
+        raise CourseError(f"The {what} must be a torch tensor of shape (n, 1, 28, 28), not {type(x).__name__}; "
+                          "convert with torch.as_tensor(x, dtype=torch.float32).")
+    if not x.is_floating_point():
+        raise CourseError(f"The {what} are {x.dtype}, not floats; convert them with x.float() "
+                          "(and scale to [0, 1] or [-1, 1]).")
+    shape = tuple(x.shape)
+    if shape in ((28, 28), (1, 28, 28)):
+        x = x.reshape(1, 1, 28, 28)
+    elif not (len(shape) == 4 and shape[1:] == (1, 28, 28) and shape[0] > 0):
+        hint = " (add the channel axis with x.unsqueeze(1))" if len(shape) == 3 and shape[1:] == (28, 28) else ""
+        raise CourseError(f"The {what} have shape {shape}, but must be (n, 1, 28, 28), (1, 28, 28) or (28, 28){hint}.")
+    if unit:
+        if not torch.isfinite(x).all():
+            raise CourseError(f"The {what} contain NaN or inf values; the generator has diverged.")
+        if x.min() < -1e-3 or x.max() > 1 + 1e-3:
+            raise CourseError(f"The {what} must have pixel values in [0, 1], not {x.min().item():.2f}..{x.max().item():.2f}; "
+                              "map tanh outputs with helpers.to_unit(x) first.")
+    return x
+
+
 def _raw_dir() -> Path:
     return config.data_dir() / "MNIST" / "raw"
 

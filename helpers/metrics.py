@@ -4,19 +4,20 @@ Every function takes images in [0, 1] of shape ``(n, 1, 28, 28)`` (CPU or device
 classifier runs once per image set (:func:`embed` gives its 64-d features and its class logits in one
 pass); the metrics then work on those numbers:
 
-* ``fid``: Fréchet distance between the 64-d features (torchmetrics, float64);
+* ``frechet_distance`` (FD): the Fréchet distance between the 64-d features (torchmetrics, float64);
 * ``kid``: kernel distance, the unbiased MMD² with the kernel ``(x·y/64 + 1)³`` averaged over random
   subsets (torchmetrics), returned as (mean, std over subsets);
 * ``inception_score``: ``exp E[KL(p(y|x) || p(y))]`` with the classifier's 10 class probabilities
   (torchmetrics), returned as (mean, std over splits); 10 is the best possible score;
-* ``precision_recall``: k-NN manifolds (Kynkäänniemi et al. 2019): the share of samples inside the real
+* ``precision_recall_from``: k-NN manifolds (Kynkäänniemi et al. 2019): the share of samples inside the real
   digits' k-NN balls, and the share of real digits inside the samples' balls;
-* ``density_coverage`` (Naeem et al. 2020): how many real k-NN balls hold a sample on average (divided
+* ``density_coverage_from`` (Naeem et al. 2020): how many real k-NN balls hold a sample on average (divided
   by k; about 1 for real digits), and the share of real balls that hold at least one sample;
 * ``nearest_neighbours`` and ``memorization``: pixel distances to the training digits, to spot copies.
 
-torchmetrics receives the classifier's outputs through :class:`Given`, an identity "feature module",
-so the classifier is not run once per metric. All numbers depend on the sample size N: compare them at
+torchmetrics receives the classifier's outputs through :class:`Precomputed`, an identity "feature
+module", so the classifier is not run once per metric. The ``*_from`` functions take those numbers
+(features, logits), the others take images. All numbers depend on the sample size N: compare them at
 equal N only (:func:`evaluate` reports N).
 """
 from __future__ import annotations
@@ -28,13 +29,14 @@ import torch
 from torch import nn
 
 from .config import CourseError
-from .meter import FEATURES, Classifier, FeatureExtractor, check_images, classifier
+from .data import check_images
+from .digit_classifier import FEATURES, Classifier, FeatureExtractor, classifier
 
-MIN_FID = 2 * FEATURES  # as in the quality meter: below that the feature covariance is unreliable
+MIN_FD = 2 * FEATURES  # as in the quality meter: below that the feature covariance is unreliable
 
 
-class Given(nn.Module):
-    """An identity feature module: torchmetrics calls it on numbers we computed already."""
+class Precomputed(nn.Module):
+    """An identity feature module: torchmetrics calls it on features or logits we computed already."""
 
     def __init__(self, num_features: int):
         super().__init__()
@@ -56,7 +58,7 @@ class Embedding:
 @torch.no_grad()
 def embed(x01: torch.Tensor, clf: Classifier | None = None, chunk: int = 1000) -> Embedding:
     """The classifier's features and logits for images in [0, 1], in one pass."""
-    x01 = check_images(x01)
+    x01 = check_images(x01).float()
     clf = clf or classifier()
     extract, dev = FeatureExtractor(clf), next(clf.parameters()).device
     feats = [extract(x01[i:i + chunk]) for i in range(0, len(x01), chunk)]
@@ -94,13 +96,13 @@ def _compute_seeded(metric, seed: int) -> tuple[float, float]:
 
 # --- metrics on given numbers (the classifier has already run) ---------------------------------------
 
-def fid_from(fx: torch.Tensor, fr: torch.Tensor) -> float:
-    from torchmetrics.image.fid import FrechetInceptionDistance
+def frechet_distance_from(fx: torch.Tensor, fr: torch.Tensor) -> float:
+    from torchmetrics.image.fid import FrechetInceptionDistance  # torchmetrics' name; any features work
 
     n, m = len(fx), len(fr)
-    if min(n, m) < MIN_FID:
-        raise CourseError(f"The Fréchet distance needs at least {MIN_FID} images per set (got {n} and {m}).")
-    metric = FrechetInceptionDistance(feature=Given(fx.shape[1]))
+    if min(n, m) < MIN_FD:
+        raise CourseError(f"The Fréchet distance needs at least {MIN_FD} images per set (got {n} and {m}).")
+    metric = FrechetInceptionDistance(feature=Precomputed(fx.shape[1]))
     metric.update(fr, real=True)
     metric.update(fx, real=False)
     return max(0.0, float(metric.compute()))  # float64 round-off can give -1e-9 for identical sets
@@ -113,7 +115,7 @@ def kid_from(fx: torch.Tensor, fr: torch.Tensor, subset_size: int = 200, subsets
     n, m = len(fx), len(fr)
     if not 2 <= subset_size <= min(n, m):
         raise CourseError(f"KID subset_size={subset_size} must be between 2 and the smaller sample size ({min(n, m)}).")
-    metric = _quiet(KernelInceptionDistance, feature=Given(fx.shape[1]), subsets=subsets, subset_size=subset_size)
+    metric = _quiet(KernelInceptionDistance, feature=Precomputed(fx.shape[1]), subsets=subsets, subset_size=subset_size)
     metric.update(fr, real=True)
     metric.update(fx, real=False)
     return _compute_seeded(metric, seed)  # std over subsets (n in the denominator)
@@ -126,7 +128,7 @@ def inception_score_from(logits: torch.Tensor, splits: int = 10, seed: int = 0) 
     if splits < 1 or n < 10 * splits:
         raise CourseError(f"The Inception Score with {splits} splits needs at least {10 * max(splits, 1)} samples (got {n}).")
     # normalize must stay False: with it torchmetrics turns the input into bytes, even for a custom module.
-    metric = _quiet(InceptionScore, feature=Given(logits.shape[1]), splits=splits)
+    metric = _quiet(InceptionScore, feature=Precomputed(logits.shape[1]), splits=splits)
     metric.update(logits)
     return _compute_seeded(metric, seed)  # std over splits (n-1 in the denominator): NaN for splits=1
 
@@ -162,9 +164,9 @@ def density_coverage_from(fx: torch.Tensor, fr: torch.Tensor, k: int = 5) -> tup
 
 # --- metrics on images ------------------------------------------------------------------------------
 
-def fid(x01: torch.Tensor, ref01: torch.Tensor, clf: Classifier | None = None) -> float:
-    """Classifier-feature Fréchet distance between samples and reference digits (lower is better)."""
-    return fid_from(features(x01, clf), features(ref01, clf))
+def frechet_distance(x01: torch.Tensor, ref01: torch.Tensor, clf: Classifier | None = None) -> float:
+    """FD: the classifier-feature Fréchet distance between samples and reference digits (lower is better)."""
+    return frechet_distance_from(features(x01, clf), features(ref01, clf))
 
 
 def kid(x01: torch.Tensor, ref01: torch.Tensor, subset_size: int = 200, subsets: int = 100,
@@ -179,24 +181,12 @@ def inception_score(x01: torch.Tensor, splits: int = 10, seed: int = 0,
     return inception_score_from(embed(x01, clf).logits, splits, seed)
 
 
-def precision_recall(x01: torch.Tensor, ref01: torch.Tensor, k: int = 3,
-                     clf: Classifier | None = None) -> tuple[float, float]:
-    """k-NN precision (samples that look real) and recall (real digits the samples reach), in 0..1."""
-    return precision_recall_from(features(x01, clf), features(ref01, clf), k)
+def class_shares(x01: torch.Tensor, clf: Classifier | None = None) -> list[float]:
+    """Share of the samples per predicted class (10 numbers summing to 1); :func:`helpers.class_histogram` plots them."""
+    return _shares(embed(x01, clf).logits)
 
 
-def density_coverage(x01: torch.Tensor, ref01: torch.Tensor, k: int = 5,
-                     clf: Classifier | None = None) -> tuple[float, float]:
-    """Density (about 1 for real digits, can exceed 1) and coverage (share of real digits reached, 0..1)."""
-    return density_coverage_from(features(x01, clf), features(ref01, clf), k)
-
-
-def class_histogram(x01: torch.Tensor, clf: Classifier | None = None) -> list[float]:
-    """Share of the samples per predicted class (10 numbers summing to 1)."""
-    return _histogram(embed(x01, clf).logits)
-
-
-def _histogram(logits: torch.Tensor) -> list[float]:
+def _shares(logits: torch.Tensor) -> list[float]:
     return (torch.bincount(logits.argmax(1), minlength=10).double() / len(logits)).tolist()
 
 
@@ -208,7 +198,7 @@ def nearest_neighbours(x01: torch.Tensor, train01: torch.Tensor, k: int = 1,
     Pixels, not features: a copied training digit is then exactly at distance 0 (features also match
     different digits drawn alike). Candidates are ranked with fast matrix products on the training
     images' device; the distances returned are recomputed directly, so copies give exactly 0."""
-    x01, train01 = check_images(x01), check_images(train01)
+    x01, train01 = check_images(x01).float(), check_images(train01, "training images").float()
     if not 1 <= k <= len(train01):
         raise CourseError(f"k={k} must be between 1 and the {len(train01)} training images.")
     dev = train01.device
@@ -246,7 +236,7 @@ def memorization_from(dx: torch.Tensor, dh: torch.Tensor, quantile: float = 0.05
 class Scores:
     n: int                     # samples used
     n_ref: int                 # reference (held-out) digits used
-    fid: float
+    fd: float                  # Fréchet distance
     kid: float
     kid_std: float             # std over subsets
     kid_subset_size: int
@@ -266,7 +256,7 @@ class Scores:
         return asdict(self)
 
     def __str__(self) -> str:
-        text = (f"N={self.n} (ref {self.n_ref}): FID={self.fid:.2f}, KID={self.kid:.4f}±{self.kid_std:.4f}, "
+        text = (f"N={self.n} (ref {self.n_ref}): FD={self.fd:.2f}, KID={self.kid:.4f}±{self.kid_std:.4f}, "
                 f"IS={self.inception_score:.2f}, precision={self.precision:.2f}, recall={self.recall:.2f}, "
                 f"density={self.density:.2f}, coverage={self.coverage:.2f}")
         if self.memorized is not None:
@@ -281,7 +271,7 @@ def evaluate(x01: torch.Tensor, ref01: torch.Tensor, train01: torch.Tensor | Non
 
     ``n``: use the first ``n`` of each set, so models are compared at equal N (default: all of them).
     ``train01``: the training digits, for the memorization check (skipped when ``None``)."""
-    x01, ref01 = check_images(x01), check_images(ref01)
+    x01, ref01 = check_images(x01, "samples"), check_images(ref01, "reference images")
     if n is not None:
         if n > min(len(x01), len(ref01)):
             raise CourseError(f"n={n} is more than the {len(x01)} samples or {len(ref01)} reference digits given.")
@@ -301,7 +291,7 @@ def scores_from(ex: Embedding, er: Embedding, k_pr: int = 3, k_dc: int = 5, kid_
     is_mean, is_std = inception_score_from(ex.logits, splits, seed)
     precision, recall = precision_recall_from(fx, fr, k_pr)
     density, coverage = density_coverage_from(fx, fr, k_dc)
-    return Scores(n=len(fx), n_ref=len(fr), fid=fid_from(fx, fr), kid=kid_mean, kid_std=kid_std,
+    return Scores(n=len(fx), n_ref=len(fr), fd=frechet_distance_from(fx, fr), kid=kid_mean, kid_std=kid_std,
                   kid_subset_size=kid_subset_size, inception_score=is_mean, inception_score_std=is_std,
                   precision=precision, recall=recall, density=density, coverage=coverage,
-                  k_pr=k_pr, k_dc=k_dc, class_hist=_histogram(ex.logits))
+                  k_pr=k_pr, k_dc=k_dc, class_hist=_shares(ex.logits))

@@ -275,14 +275,9 @@ def layer_table(model: nn.Module, *inputs) -> list[dict]:
 
 
 # Generator classes by ``kind``: checkpoints store the kind and config and are rebuilt from here.
-# New architectures register with ``register_generator``.
+# A new architecture gets an entry here.
 GENERATORS: dict[str, type[Generator]] = {"mlp": MLPGenerator, "dcgan": DCGANGenerator,
                                           "dcgan_mixture": MixtureDCGANGenerator}
-
-
-def register_generator(cls: type[Generator]) -> type[Generator]:
-    GENERATORS[cls.kind] = cls
-    return cls
 
 
 def build_generator(kind: str, config: dict) -> Generator:

@@ -69,6 +69,8 @@ def plot_curves(ax, curves: dict[str, list[float]], window: int = 1, xlabel: str
 
 
 def class_histogram(ax, hist: list[float], title: str | None = None):
+    """Plot the share of samples per predicted digit (e.g. ``quality.class_hist`` or
+    :func:`helpers.metrics.class_shares`) as bars on ``ax``, with the uniform 10% as a dashed line."""
     ax.bar(range(10), hist, color="tab:blue")
     ax.axhline(0.1, color="gray", ls="--", lw=1, label="uniform (10%)")
     ax.set_xticks(range(10))

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import CourseError
+from .data import check_images
 
 __all__ = [
     "Operator", "AddNoise", "GaussianBlur", "Mask", "Compose",
@@ -55,25 +56,8 @@ def _whole(value: object, what: str) -> int:
     return int(value)
 
 
-def _batch(x: object, what: str = "images") -> torch.Tensor:
-    """``x`` as a ``(n, 1, 28, 28)`` view; ``(1, 28, 28)`` and ``(28, 28)`` are promoted."""
-    if not isinstance(x, torch.Tensor):
-        raise CourseError(f"The {what} must be a torch tensor of shape (n, 1, 28, 28), not {type(x).__name__}; "
-                          "convert with torch.as_tensor(x, dtype=torch.float32).")
-    if not x.is_floating_point():
-        raise CourseError(f"The {what} are {x.dtype}, not floats; convert them with x.float() "
-                          "(and scale to [0, 1] or [-1, 1]).")
-    shape = tuple(x.shape)
-    if shape == (SIZE, SIZE) or shape == (1, SIZE, SIZE):
-        return x.reshape(1, 1, SIZE, SIZE)
-    if len(shape) == 4 and shape[1:] == (1, SIZE, SIZE) and shape[0] > 0:
-        return x
-    hint = " (add the channel axis with x.unsqueeze(1))" if len(shape) == 3 and shape[1:] == (SIZE, SIZE) else ""
-    raise CourseError(f"The {what} have shape {shape}, but must be (n, 1, 28, 28), (1, 28, 28) or (28, 28){hint}.")
-
-
 def _pair(x: object, ref: object) -> tuple[torch.Tensor, torch.Tensor]:
-    a, b = _batch(x, "images"), _batch(ref, "reference images")
+    a, b = check_images(x, "images", unit=False), check_images(ref, "reference images", unit=False)
     if a.shape != b.shape:
         raise CourseError(f"The images {tuple(a.shape)} and the reference {tuple(b.shape)} must have the same shape.")
     # On the CPU in float64: exact enough for hand-checked values, and MPS has no float64.
@@ -93,7 +77,7 @@ class Operator:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """The degraded images, same shape, device and dtype as ``x``."""
-        return self.degrade(_batch(x)).reshape(x.shape)
+        return self.degrade(check_images(x, unit=False)).reshape(x.shape)
 
     def forward_model(self, x: torch.Tensor) -> torch.Tensor:
         """The deterministic part of the degradation (same as ``op(x)`` unless the operator adds noise)."""
@@ -132,7 +116,7 @@ class AddNoise(Operator):
 
     def forward_model(self, x: torch.Tensor) -> torch.Tensor:
         """The identity (after checking the shape): the data term compares ``G(z)`` itself with ``y``."""
-        _batch(x)
+        check_images(x, unit=False)
         return x
 
     def __repr__(self) -> str:
@@ -320,7 +304,7 @@ class Compose(Operator):
         return x
 
     def forward_model(self, x: torch.Tensor) -> torch.Tensor:
-        y = _batch(x)
+        y = check_images(x, unit=False)
         for op in self.ops:
             y = op.forward_model(y)
         return y.reshape(x.shape)
@@ -358,7 +342,7 @@ def baseline_denoise(y: torch.Tensor, *, method: str = "gaussian", sigma: float 
     ``median_filter`` over a ``size x size`` window. Widths above ~1 px wash out MNIST's thin strokes."""
     from scipy import ndimage
 
-    b = _batch(y, "noisy images")
+    b = check_images(y, "noisy images", unit=False)
     if method == "gaussian":
         s = _number(sigma, "baseline_denoise sigma")
         if not 0 < s <= BLUR_SIGMA_MAX:
@@ -386,7 +370,7 @@ def baseline_deblur(y: torch.Tensor, blur: GaussianBlur, noise_sigma: float, *,
     """
     from skimage.restoration import wiener
 
-    b = _batch(y, "blurred images")
+    b = check_images(y, "blurred images", unit=False)
     if not isinstance(blur, GaussianBlur):
         raise CourseError(f"blur must be the GaussianBlur that made the images, e.g. GaussianBlur(1.5), "
                           f"not {type(blur).__name__}.")
@@ -409,7 +393,7 @@ def baseline_deblur(y: torch.Tensor, blur: GaussianBlur, noise_sigma: float, *,
 def baseline_inpaint(y: torch.Tensor, mask: Mask, *, method: str = "masked") -> torch.Tensor:
     """Fill the hidden pixels classically: ``"masked"`` returns ``mask(y)`` (hidden pixels at the fill
     value); ``"biharmonic"`` uses ``skimage.restoration.inpaint_biharmonic``. Observed pixels stay as in ``y``."""
-    b = _batch(y, "masked images")
+    b = check_images(y, "masked images", unit=False)
     if not isinstance(mask, Mask):
         mask = Mask(mask)
     if method == "masked":

@@ -26,8 +26,9 @@ from . import config
 from .checkpoints import PRODUCERS, checkpoint_path, load_generator
 from .config import CourseError
 from .data import load_mnist
-from .meter import CONFIDENCE, FORMAT as CLASSIFIER_FORMAT, classifier
-from .metrics import MIN_FID, embed, fid_from, memorization_from, nearest_neighbours, scores_from
+from .digit_classifier import FORMAT as CLASSIFIER_FORMAT, classifier
+from .meter import CONFIDENCE
+from .metrics import MIN_FD, embed, frechet_distance_from, memorization_from, nearest_neighbours, scores_from
 
 VERSION = 1        # bump when a number's definition changes: cached rows are then computed again
 REAL = "real digits"
@@ -204,8 +205,8 @@ class Reference:
     def __init__(self, n: int | None = None, seed: int = 0, device: str | None = None):
         data = load_mnist(device, quiet=True)
         n = default_n() if n is None else n
-        if not MIN_FID <= n <= min(len(data.heldout), len(data.train) // 2):
-            raise CourseError(f"n={n} must be between {MIN_FID} and {min(len(data.heldout), len(data.train) // 2):,} "
+        if not MIN_FD <= n <= min(len(data.heldout), len(data.train) // 2):
+            raise CourseError(f"n={n} must be between {MIN_FD} and {min(len(data.heldout), len(data.train) // 2):,} "
                               f"with this data ({len(data.heldout):,} held-out and {len(data.train):,} training digits).")
         self.n, self.seed = n, seed
         self.clf = classifier(device)
@@ -243,8 +244,8 @@ class Reference:
         ex = embed(x01, self.clf)
         s = scores_from(ex, self.held, kid_subset_size=min(200, self.n), seed=self.seed)
         confident = (ex.logits.softmax(1).max(1).values > CONFIDENCE).double().mean().item()
-        out = {"n": self.n, "confident": confident, "min_class": min(s.class_hist), "fd": s.fid,
-               "fd_train": fid_from(ex.features, self.train_ref.features), "kid": s.kid,
+        out = {"n": self.n, "confident": confident, "min_class": min(s.class_hist), "fd": s.fd,
+               "fd_train": frechet_distance_from(ex.features, self.train_ref.features), "kid": s.kid,
                "inception_score": s.inception_score, "precision": s.precision, "recall": s.recall,
                "density": s.density, "coverage": s.coverage, "class_hist": s.class_hist}
         if memorization:

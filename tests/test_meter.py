@@ -4,17 +4,22 @@ import scipy.linalg
 import torch
 
 import helpers
-from helpers import meter as Q
+from helpers import digit_classifier as DC
+from helpers.data import check_images
+from helpers.metrics import frechet_distance
 
 
 def test_check_images_messages():
-    with pytest.raises(helpers.CourseError, match=r"shape \(n, 1, 28, 28\)"):
-        Q.check_images(torch.zeros(4, 3, 28, 28))
+    with pytest.raises(helpers.CourseError, match=r"must be \(n, 1, 28, 28\)"):
+        check_images(torch.zeros(4, 3, 28, 28))
+    with pytest.raises(helpers.CourseError, match=r"unsqueeze\(1\)"):
+        check_images(torch.zeros(4, 28, 28))
     with pytest.raises(helpers.CourseError, match=r"to_unit"):
-        Q.check_images(torch.full((4, 1, 28, 28), -1.0))
+        check_images(torch.full((4, 1, 28, 28), -1.0))
     with pytest.raises(helpers.CourseError, match="NaN"):
-        Q.check_images(torch.full((4, 1, 28, 28), float("nan")))
-    assert Q.check_images(torch.zeros(4, 28, 28)).shape == (4, 1, 28, 28)
+        check_images(torch.full((4, 1, 28, 28), float("nan")))
+    assert check_images(torch.full((4, 1, 28, 28), -1.0), unit=False).shape == (4, 1, 28, 28)  # the operators' range
+    assert check_images(torch.zeros(28, 28)).shape == (1, 1, 28, 28)
 
 
 def test_too_few_samples_for_a_frechet_distance():
@@ -24,14 +29,14 @@ def test_too_few_samples_for_a_frechet_distance():
 
 def test_frechet_distance_matches_direct_float64_computation():
     torch.manual_seed(0)
-    clf = Q.Classifier().eval()
+    clf = DC.Classifier().eval()
     a, b = torch.rand(300, 1, 28, 28), torch.rand(200, 1, 28, 28) ** 2
     with torch.no_grad():
         fa, fb = clf.features(a).double().numpy(), clf.features(b).double().numpy()
     ma, mb = fa.mean(0), fb.mean(0)
     ca, cb = np.cov(fa, rowvar=False), np.cov(fb, rowvar=False)
     direct = ((ma - mb) ** 2).sum() + np.trace(ca + cb - 2 * scipy.linalg.sqrtm(ca @ cb).real)
-    assert Q.frechet_distance(b, a, clf) == pytest.approx(direct, rel=1e-3)
+    assert frechet_distance(b, a, clf) == pytest.approx(direct, rel=1e-3)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +46,7 @@ def meter():
 
 def test_classifier_is_accurate_on_heldout_digits(meter):
     data = helpers.load_mnist("cpu", quiet=True)
-    assert Q.accuracy(meter, data.heldout.unit(), data.heldout.labels) > 0.95
+    assert DC.accuracy(meter, data.heldout.unit(), data.heldout.labels) > 0.95
 
 
 def test_meter_separates_digits_from_junk(meter):

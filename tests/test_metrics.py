@@ -69,10 +69,11 @@ def digits():
     return held[perm[:500]], held[perm[500:1000]], data.train.unit()
 
 
-def test_fid_of_identical_sets_is_zero_and_agrees_with_the_meter(clf, digits):
+def test_fd_of_identical_sets_is_zero_and_agrees_with_the_meter(clf, digits):
     a, b, _ = digits
-    assert M.fid(a, a, clf) < 1e-6
-    assert M.fid(a, b, clf) == pytest.approx(meter.frechet_distance(a, b, clf), rel=1e-5)
+    assert M.frechet_distance(a, a, clf) < 1e-6
+    held = helpers.load_mnist("cpu", quiet=True).heldout.unit()
+    assert meter.quality(a, clf).fd == pytest.approx(M.frechet_distance(a, held, clf), rel=1e-9)
     f = M.features(a[:10], clf)
     assert f.shape == (10, 64) and f.dtype == torch.float32
 
@@ -83,13 +84,13 @@ def test_real_halves_score_well_and_noise_badly(clf, digits):
     real = M.evaluate(a, b, train01=train, kid_subsets=10, clf=clf)
     junk = M.evaluate(noise, b, kid_subsets=10, clf=clf)
     assert real.n == junk.n == 500 and real.n_ref == 500 and junk.memorized is None
-    assert real.fid < 20 and junk.fid > 20 * real.fid
+    assert real.fd < 20 and junk.fd > 20 * real.fd
     assert abs(real.kid) < 0.05 * junk.kid
     assert real.inception_score > 8 and junk.inception_score < 1.5
     assert min(real.precision, real.recall, real.coverage) > 0.75 and 0.7 < real.density < 1.3
     assert max(junk.precision, junk.recall, junk.density, junk.coverage) < 0.05
     assert min(real.class_hist) > 0.05 and sum(real.class_hist) == pytest.approx(1)
-    assert M.class_histogram(noise, clf) == junk.class_hist and max(junk.class_hist) > 0.5
+    assert M.class_shares(noise, clf) == junk.class_hist and max(junk.class_hist) > 0.5
     # held-out digits are as far from the training digits as other held-out digits are
     assert real.memorized < 0.15 and 0.7 < real.nn_ratio < 1.4
     assert "N=500" in str(real) and real.as_dict()["precision"] == real.precision
@@ -124,12 +125,12 @@ def test_sample_size_and_shape_errors():
         M.density_coverage_from(f[:5], f, k=50)
     one_sentence(err)
     with pytest.raises(helpers.CourseError, match="at least 128") as err:
-        M.fid_from(f, f)
+        M.frechet_distance_from(f, f)
     one_sentence(err)
     with pytest.raises(helpers.CourseError, match="10 splits") as err:
         M.inception_score_from(torch.randn(50, 10), splits=10)
     one_sentence(err)
-    with pytest.raises(helpers.CourseError, match=r"shape \(n, 1, 28, 28\)") as err:
+    with pytest.raises(helpers.CourseError, match=r"must be \(n, 1, 28, 28\)") as err:
         M.evaluate(torch.rand(10, 3, 28, 28), torch.rand(10, 1, 28, 28))
     one_sentence(err)
     with pytest.raises(helpers.CourseError, match="n=20") as err:

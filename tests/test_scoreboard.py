@@ -58,8 +58,8 @@ def test_models_are_scored_with_the_same_n_and_seed_and_missing_ones_are_listed(
     # the numbers are those of the metrics on N samples drawn with the seed, against the N held-out digits
     ref = S.Reference(N, 0)
     x = helpers.load_generator("vanilla_gan").sample(N, seed=0)
-    assert vanilla.fd == pytest.approx(M.fid(x, ref.held01), rel=1e-9)
-    assert vanilla.fd_train == pytest.approx(M.fid(x, ref.train_ref01), rel=1e-9)
+    assert vanilla.fd == pytest.approx(M.frechet_distance(x, ref.held01), rel=1e-9)
+    assert vanilla.fd_train == pytest.approx(M.frechet_distance(x, ref.train_ref01), rel=1e-9)
     assert vanilla.memorized == M.memorization(x, ref.train01, ref.held01)[0]
     # untrained generators are far from real digits; real digits are close to each other
     assert real.fd < 0.2 * min(vanilla.fd, cgan.fd) and real.precision > 0.6 and real.memorized is None
