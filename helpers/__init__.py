@@ -6,8 +6,7 @@ from .data import MNIST, Split, batches, download_mnist, load_mnist, to_signed, 
 from .models import Generator, MLPDiscriminator, MLPGenerator, count_parameters
 from .plots import class_histogram, image_grid, plot_curves, show_grid, show_grids
 from .meter import Quality, classifier, quality
-from .latent import digit_picker, latent_explorer
-from .restore_widget import restoration_lab
+from .widgets import digit_picker, gan_lab, latent_explorer, restoration_lab
 from .training import EMA, History, train
 from .checks import check
 from .display import short_errors
@@ -19,6 +18,7 @@ __all__ = [
     "Generator", "MLPDiscriminator", "MLPGenerator", "count_parameters",
     "class_histogram", "image_grid", "plot_curves", "show_grid", "show_grids",
     "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "digit_picker", "restoration_lab",
+    "gan_lab",
     "check", "short_errors",
 ]
 
