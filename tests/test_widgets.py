@@ -2,6 +2,7 @@
 lab has its own file); every widget shows a bad value as one sentence in its error line."""
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import time
@@ -207,6 +208,19 @@ def test_lab_play_and_pause_without_an_event_loop(lab):
     steps = lab.gan.steps
     time.sleep(0.3)
     assert lab.gan.steps == steps  # paused means paused
+
+
+def test_lab_plays_as_a_task_in_a_running_event_loop(lab):
+    async def click_play_then_pause():   # in a kernel the clicks arrive on its event loop
+        lab.play_button.click()
+        assert isinstance(lab._task, asyncio.Task) and lab.playing
+        while lab.gan.steps < 10:
+            await asyncio.sleep(0.05)
+        lab.pause_button.click()
+        await lab._task
+
+    asyncio.run(asyncio.wait_for(click_play_then_pause(), timeout=30))
+    assert lab.gan.steps >= 10 and not lab.playing and not lab.play_button.disabled and lab.error is None
 
 
 def test_lab_buttons_are_wired(lab):
