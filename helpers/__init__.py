@@ -7,8 +7,7 @@ from .models import Generator, MLPDiscriminator, MLPGenerator, count_parameters
 from .plots import class_histogram, image_grid, plot_curves, show_grid, show_grids
 from .digit_classifier import classifier
 from .meter import Quality, quality
-from .latent import digit_picker, latent_explorer
-from .restore_widget import restoration_lab
+from .widgets import digit_picker, gan_lab, latent_explorer, restoration_lab
 from .training import EMA, History, train
 from .checks import check
 from .display import short_errors
@@ -20,6 +19,7 @@ __all__ = [
     "Generator", "MLPDiscriminator", "MLPGenerator", "count_parameters",
     "class_histogram", "image_grid", "plot_curves", "show_grid", "show_grids",
     "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "digit_picker", "restoration_lab",
+    "gan_lab",
     "check", "short_errors",
 ]
 

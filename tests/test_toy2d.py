@@ -1,17 +1,14 @@
-"""helpers/toy2d.py: targets, coverage metric, toy models and training, the Dirac GAN, and the GAN lab widget."""
+"""helpers.toy2d: targets, coverage metric, toy models and training, the Dirac GAN, and the one picture."""
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
 import torch
 
-from helpers import CourseError, toy2d
-from helpers.toy2d import GANLab, ToyGAN, coverage
-
-PNG = b"\x89PNG\r\n\x1a\n"
+from helpers import CourseError, losses, toy2d
+from helpers.toy2d import ToyGAN, coverage
 
 
 # --------------------------------------------------------------------------- targets
@@ -96,7 +93,7 @@ def test_model_shapes():
     assert x.shape == (7, 2) and D(x).shape == (7,)
 
 
-@pytest.mark.parametrize("loss", toy2d.LAB_LOSSES)
+@pytest.mark.parametrize("loss", list(losses.LOSSES))
 def test_every_loss_trains_and_records(loss):
     gan = ToyGAN("two moons", loss, d_steps=2, batch_size=32, seed=3)
     out = gan.step()
@@ -162,90 +159,18 @@ def test_dirac_gan_circles_without_penalty_and_converges_with_it():
         toy2d.dirac_gan(10, mode="random")
 
 
-# --------------------------------------------------------------------------- the lab widget
-@pytest.fixture
-def lab():
-    lab = GANLab("ring of 8 Gaussians", "non-saturating", steps_per_frame=5)
-    yield lab
-    lab.close()
+# --------------------------------------------------------------------------- the picture
+def test_plot_state_draws_the_field_points_and_arrows():
+    from matplotlib.figure import Figure
 
-
-def test_lab_draws_png_into_an_image_widget(lab):
-    assert bytes(lab.image.value).startswith(PNG)
-    before = bytes(lab.image.value)
-    lab.step()
-    assert lab.gan.steps == 1 and bytes(lab.image.value).startswith(PNG) and bytes(lab.image.value) != before
-    assert "step 1" in lab.status.value and lab.message.value == ""
-
-
-def test_lab_run_trains_and_shows_the_last_state(lab):
-    lab.run(30)
-    assert lab.gan.steps == 30 and "step 30" in lab.status.value
-    lab.reset()
-    assert lab.gan.steps == 0 and "step 0" in lab.status.value
-
-
-@pytest.mark.parametrize("box,value", [("lr_d_box", 0.0), ("lr_d_box", -0.001), ("lr_g_box", 0.0),
-                                       ("lr_g_box", float("nan")), ("lr_g_box", 5.0)])
-def test_lab_refuses_bad_learning_rates_with_a_message(lab, box, value):
-    getattr(lab, box).value = value
-    assert "Not trained" in lab.message.value and "learning rate" in lab.message.value
-    lab.step()
-    lab.play()
-    assert lab.gan.steps == 0 and not lab.playing
-    with pytest.raises(CourseError, match="learning rate"):
-        lab.run(5)
-    getattr(lab, box).value = 0.002  # a good value clears the message and is applied
-    assert lab.message.value == ""
-    lab.step()
-    assert lab.gan.steps == 1
-    group = (lab.gan.opt_d if box == "lr_d_box" else lab.gan.opt_g).param_groups[0]
-    assert group["lr"] == 0.002
-
-
-@pytest.mark.parametrize("picker,text", [("target_picker", "Pick a target"), ("loss_picker", "Pick a generator loss")])
-def test_lab_refuses_empty_selections(lab, picker, text):
-    getattr(lab, picker).value = None
-    assert text in lab.message.value
-    lab.step()
-    assert lab.gan.steps == 0
-
-
-def test_lab_changing_target_or_loss_starts_again(lab):
-    lab.run(10)
-    lab.target_picker.value = "two moons"
-    assert lab.gan.target.name == "two moons" and lab.gan.steps == 0
-    lab.run(5)
-    lab.loss_picker.value = "least-squares"
-    assert lab.gan.loss.name == "least-squares" and lab.gan.steps == 0
-    lab.d_steps_slider.value = 3
-    lab.step()
-    assert lab.gan.d_steps == 3 and len(lab.gan.history["loss_d"]) == 1
-
-
-def test_lab_frames_take_a_fraction_of_a_second(lab):
-    for _ in range(3):
-        lab.frame()
-    assert lab.gan.steps == 15
-    assert min(lab.frame_seconds) < 1.0, lab.frame_seconds
-
-
-def test_lab_play_and_pause_without_an_event_loop(lab):
-    lab.play()  # no running asyncio loop here: plays in a thread
-    assert lab.playing and lab.play_button.disabled
-    deadline = time.time() + 20
-    while lab.gan.steps < 10 and time.time() < deadline:
-        time.sleep(0.05)
-    lab.pause()
-    lab._task.join(timeout=10)
-    assert lab.gan.steps >= 10 and not lab.playing and not lab.play_button.disabled
-    steps = lab.gan.steps
-    time.sleep(0.3)
-    assert lab.gan.steps == steps  # paused means paused
-
-
-def test_lab_buttons_are_wired(lab):
-    lab.step_button.click()
-    assert lab.gan.steps == 1
-    lab.reset_button.click()
-    assert lab.gan.steps == 0
+    gan = ToyGAN(seed=0).train(5)
+    fig = Figure()
+    ax, cax = fig.add_axes([0.05, 0.05, 0.7, 0.9]), fig.add_axes([0.8, 0.05, 0.05, 0.9])
+    img = toy2d.plot_state(ax, gan, "title", n=50, arrows=10, grid=16, colorbar=cax, legend=True)
+    assert img.get_array().shape == (16, 16) and ax.get_title() == "title"
+    assert [len(c.get_offsets()) for c in ax.collections] == [50, 50, 10]   # real, fake, arrows
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["real", "fake (G)"]
+    assert cax.get_ylabel() == "D(x): probability 'real'"
+    ax.clear(), cax.clear()   # drawn again in place, as the lab does
+    toy2d.plot_state(ax, gan, n=50, arrows=0, grid=16, colorbar=cax)
+    assert len(ax.collections) == 2 and len(fig.axes) == 2

@@ -1,11 +1,11 @@
-"""The restoration lab of notebook 05 and the fallback generator it loads."""
+"""helpers.widgets.restoration_lab (notebook 05) and the fallback generator the notebook loads."""
 import pytest
 import torch
 
 import helpers
 from helpers import restore as R
 from helpers.recipes import generator_or_train, train_dcgan
-from helpers.restore_widget import RestorationLab, make_operator
+from helpers.widgets.restoration_lab import RestorationLab, make_operator
 
 
 def digits(n=3):
@@ -51,7 +51,7 @@ def test_bad_settings_get_one_sentence(kwargs, words):
 def test_lab_runs_scores_and_keeps_its_last_state():
     x = digits()
     lab = RestorationLab(x, echo_restore, steps=20)
-    assert lab.images.value[:4] == b"\x89PNG" and "Restore" in lab.status.value
+    assert lab.images.value[:4] == b"\x89PNG" and "Restore" in lab.status.value and lab.error is None
     lab.set(digit=1, degradation="noise", strength=0.2)
     assert lab.w_strength.value == 0.2 and lab.w_mask.disabled
     scores = lab.run()
@@ -73,8 +73,19 @@ def test_lab_refuses_bad_values_from_code_and_from_the_controls():
     lab.w_box[2].value = 0                      # a student drags the height to 0
     assert "empty" in lab.message.value
     assert lab.run() is None and "empty" in lab.message.value
+    lab.run_button.click()                      # the button too: refused in the widget, nothing raised
+    assert "empty" in lab.message.value and "Restore" in lab.status.value
     lab.w_box[2].value = 5
-    assert lab.message.value.startswith("mask")
+    assert lab.message.value == "" and lab.error is None and lab.status.value.startswith("mask")
+
+
+def test_lab_strength_slider_follows_the_degradation():
+    lab = RestorationLab(digits(), echo_restore)
+    assert lab.w_strength.description == "strength" and lab.strength_unit.value.startswith("hidden share")
+    lab.w_kind.value = "blur"
+    assert (lab.w_strength.value, lab.w_strength.min, lab.w_strength.max) == (1.5, 0.5, 3.0)
+    assert lab.strength_unit.value == "blur σ (px), 0.5 to 3" and lab.status.value.startswith("Gaussian blur")
+    assert lab.w_mask.disabled and all(w.disabled for w in lab.w_box)
 
 
 def test_lab_needs_digit_images():
