@@ -3,7 +3,7 @@
 ``check_exercise("1.2 update_D", update_D, reference.update_D, cases=[...])`` builds each case's inputs
 (seeded inside the check, fresh for every call, so models and optimizers start identical), runs both
 functions, and compares what they return: structure, shapes, then values by relative error, plus
-gradients with ``grads=True`` and parameters after a training step through ``observe``. It prints one
+gradients with ``gradients=True`` and parameters after a training step through ``observe``. It prints one
 sentence, ``✓ Exercise 1.2 (update_D) matches the reference on 3 fixed inputs.``, or raises
 :class:`ExerciseFailed` with one sentence saying what differs, on which input, and, when a known mistake
 (:class:`Mistake`) explains it, which one. A stub that still raises ``NotImplementedError`` gives
@@ -46,18 +46,13 @@ class Mistake(NamedTuple):
     when: Callable[[Any, Any], bool] | None = None
 
 
-def params(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """A module's parameters by name, detached and cloned (for ``observe``)."""
-    return {k: v.detach().clone() for k, v in module.named_parameters()}
-
-
 def grads(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     """A module's parameter gradients by name; a missing gradient counts as zeros (for ``observe``)."""
     return {k: torch.zeros_like(v) if v.grad is None else v.grad.detach().clone() for k, v in module.named_parameters()}
 
 
 def check_exercise(exercise: str, student: Callable, reference: Callable, cases: Sequence[Callable], *,
-                   observe: Callable | None = None, grads: bool = False, mistakes: Sequence[Mistake] = (),
+                   observe: Callable | None = None, gradients: bool = False, mistakes: Sequence[Mistake] = (),
                    rtol: float = 1e-3, seed: int = 0) -> bool:
     """Run ``student`` and ``reference`` on the same fixed inputs and say, in one sentence, whether they agree.
 
@@ -67,7 +62,7 @@ def check_exercise(exercise: str, student: Callable, reference: Callable, cases:
       for each function it feeds, so both get equal, fresh inputs (new models and optimizers for a step).
     * ``observe(result, *args)``: what to compare after the call (default: the result), e.g.
       ``{"loss": result, "D": D, "G's gradients": grads(G)}``; a module is compared by its parameters.
-    * ``grads=True``: also compare the gradient of the (first) output with respect to each floating-point
+    * ``gradients=True``: also compare the gradient of the (first) output with respect to each floating-point
       tensor input.
     * ``mistakes``: :class:`Mistake` hints, tried in order when the check fails.
 
@@ -76,22 +71,23 @@ def check_exercise(exercise: str, student: Callable, reference: Callable, cases:
     label = _label(exercise)
     n = len(cases)
     with torch.random.fork_rng(devices=[]):
-        expected = [_run(reference, case, seed + i, observe, grads) for i, case in enumerate(cases)]
+        expected = [_run(reference, case, seed + i, observe, gradients) for i, case in enumerate(cases)]
         got = []
         for i, case in enumerate(cases):
             try:
-                got.append(_run(student, case, seed + i, observe, grads))
+                got.append(_run(student, case, seed + i, observe, gradients))
             except NotImplementedError as err:
                 raise ExerciseNotDone(_not_done(label, err)) from None
             except Exception as err:  # noqa: BLE001 - any error in the student's code becomes one sentence
                 frame = traceback.extract_tb(err.__traceback__)[-1]
                 where = f" at `{frame.line}`" if frame.line else ""
-                raise ExerciseFailed(f"✗ {label} raised {type(err).__name__}{where} on fixed input {i + 1} of {n}: "
-                                     f"{err}") from None
+                first_line = str(err).strip().split("\n")[0]
+                raise ExerciseFailed(f"✗ {label} raised {type(err).__name__}{where} on fixed input {i + 1} of {n}"
+                                     + (f": {first_line}" if first_line else ".")) from None
         for i in range(n):
             problem = _difference(_leaves(got[i][0]), _leaves(expected[i][0]), rtol)
             if problem:
-                hint = _hint(mistakes, student, cases, seed, observe, grads, got, expected[i][1], rtol, i)
+                hint = _hint(mistakes, cases, seed, observe, gradients, got, expected[i][1], rtol, i)
                 raise ExerciseFailed(f"✗ {label}: {problem} on fixed input {i + 1} of {n}"
                                      + (f" — likely: {hint}." if hint else "."))
     print(f"✓ {label} matches the reference on {n} fixed input{'s' if n != 1 else ''}.")
@@ -146,23 +142,23 @@ def _not_done(label: str, err: NotImplementedError) -> str:
     return f"✗ {label} is not done yet: {what.rstrip('.')}."
 
 
-def _call(fn: Callable, case: Callable, seed: int, grads: bool) -> tuple[Any, tuple, list[int]]:
+def _call(fn: Callable, case: Callable, seed: int, gradients: bool) -> tuple[Any, tuple, list[int]]:
     torch.manual_seed(seed)
     made = case()
     args, kwargs = ((), made) if isinstance(made, dict) else (made if isinstance(made, tuple) else (made,), {})
     wrt = []
-    if grads:
+    if gradients:
         args = tuple(a.detach().clone().requires_grad_(True) if _float_tensor(a) else a for a in args)
         wrt = [j for j, a in enumerate(args) if _float_tensor(a)]
     torch.manual_seed(seed + 10_000)  # randomness inside the function (e.g. sampling z) is the same for both
     return fn(*args, **kwargs), args, wrt
 
 
-def _run(fn: Callable, case: Callable, seed: int, observe: Callable | None, grads: bool) -> tuple[Any, Any]:
+def _run(fn: Callable, case: Callable, seed: int, observe: Callable | None, gradients: bool) -> tuple[Any, Any]:
     """(observation to compare, the raw observation for hints)."""
-    result, args, wrt = _call(fn, case, seed, grads)
+    result, args, wrt = _call(fn, case, seed, gradients)
     seen = observe(result, *args) if observe else result
-    if not grads:
+    if not gradients:
         return seen, seen
     first = next(iter(_leaves(seen).values()), None)
     derived = {}
@@ -233,13 +229,13 @@ def _difference(got: dict, want: dict, rtol: float) -> str | None:
     return None
 
 
-def _hint(mistakes, student, cases, seed, observe, grads, got, expected_raw, rtol, i) -> str | None:
+def _hint(mistakes, cases, seed, observe, gradients, got, expected_raw, rtol, i) -> str | None:
     for m in mistakes:
         if m.when is not None and m.when(got[i][1], expected_raw):
             return m.message
         if m.like is not None:
             try:
-                variant = [_run(m.like, case, seed + j, observe, grads)[0] for j, case in enumerate(cases)]
+                variant = [_run(m.like, case, seed + j, observe, gradients)[0] for j, case in enumerate(cases)]
             except Exception:  # noqa: BLE001 - a variant that does not run explains nothing
                 continue
             if all(_difference(_leaves(got[j][0]), _leaves(variant[j]), rtol) is None for j in range(len(cases))):

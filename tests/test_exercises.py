@@ -4,7 +4,6 @@ A fixture notebook with two exercises (a loss with its gradient, a training step
 edition; the tests run that edition as is, with the solutions pasted back, and with planted mistakes.
 """
 import json
-import textwrap
 from pathlib import Path
 
 import nbformat
@@ -59,7 +58,7 @@ def g_loss(logits):
 
 G_LOSS_CHECK = """\
 check_exercise("1.1 g_loss", g_loss, reference.g_loss, cases=[lambda: torch.randn(8), lambda: 3 * torch.randn(4, 1)],
-               grads=True, mistakes=[Mistake("the sign is flipped", like=lambda logits: -reference.g_loss(logits))])"""
+               gradients=True, mistakes=[Mistake("the sign is flipped", like=lambda logits: -reference.g_loss(logits))])"""
 
 UPDATE_D = """\
 def update_D(D, G, opt_d, real, z):
@@ -187,7 +186,7 @@ CASES = [lambda: torch.randn(8), lambda: torch.randn(3, 2)]
 
 
 def test_check_passes_and_names_mistakes(capsys):
-    assert check_exercise("1.1 g_loss", ref_loss, ref_loss, CASES, grads=True)
+    assert check_exercise("1.1 g_loss", ref_loss, ref_loss, CASES, gradients=True)
     assert capsys.readouterr().out.strip() == "✓ Exercise 1.1 (g_loss) matches the reference on 2 fixed inputs."
     sign = [Mistake("the sign is flipped", like=lambda x: -ref_loss(x))]
     with pytest.raises(ExerciseFailed, match=r"the output is -?\d.* where the reference gives .* likely: the sign is flipped\.$"):
@@ -195,9 +194,41 @@ def test_check_passes_and_names_mistakes(capsys):
     with pytest.raises(ExerciseFailed, match=r"has shape \(1,\) where the reference's has shape \(\)"):
         check_exercise("1.1 g_loss", lambda x: ref_loss(x).reshape(1), ref_loss, CASES)
     with pytest.raises(ExerciseFailed, match="not differentiable"):
-        check_exercise("1.1 g_loss", lambda x: torch.tensor(ref_loss(x).item()), ref_loss, CASES, grads=True)
+        check_exercise("1.1 g_loss", lambda x: torch.tensor(ref_loss(x).item()), ref_loss, CASES, gradients=True)
     with pytest.raises(ExerciseFailed, match=r"raised ZeroDivisionError at `.*` on fixed input 1 of 2"):
         check_exercise("1.1 g_loss", lambda x: 1 / 0, ref_loss, CASES)
+
+
+def step(detach=True, real_label=1.0):
+    def update_D(D, G, opt_d, real, z):
+        fake = G(z).detach() if detach else G(z)
+        lr, lf = D(real), D(fake)
+        loss = (F.binary_cross_entropy_with_logits(lr, torch.full_like(lr, real_label))
+                + F.binary_cross_entropy_with_logits(lf, torch.full_like(lf, 1 - real_label)))
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+        return loss.item()
+    return update_D
+
+
+def players():
+    D, G = torch.nn.Linear(3, 1), torch.nn.Linear(2, 3)
+    return D, G, torch.optim.Adam(D.parameters(), lr=1e-2), torch.randn(6, 3), torch.randn(6, 2)
+
+
+def test_check_of_a_training_step_compares_parameters_after_it():
+    kw = dict(cases=[players] * 2, observe=lambda loss, D, G, *_: {"D's loss": loss, "D": D, "G's gradients": grads(G)},
+              mistakes=[Mistake("labels swapped", like=step(real_label=0.0)),
+                        Mistake("G(z) was not detached", when=lambda got, want: got["G's gradients"]["weight"].abs().sum() > 0)])
+    assert check_exercise("1.2 update_D", step(), step(), **kw)
+    with pytest.raises(ExerciseFailed, match=r"D's loss is .* likely: labels swapped\.$"):
+        check_exercise("1.2 update_D", step(real_label=0.0), step(), **kw)
+    with pytest.raises(ExerciseFailed, match=r"weight in G's gradients differs .* likely: G\(z\) was not detached\.$"):
+        check_exercise("1.2 update_D", step(detach=False), step(), **kw)
+    no_step = lambda D, G, opt_d, real, z: step()(D, G, torch.optim.SGD(D.parameters(), lr=0.0), real, z)  # noqa: E731
+    with pytest.raises(ExerciseFailed, match=r"D's weight differs from the reference"):
+        check_exercise("1.2 update_D", no_step, step(), **kw)
 
 
 def test_check_of_a_stub_says_not_done():
