@@ -24,6 +24,7 @@ from .display import short_errors
 
 NOT_DIFFERENTIABLE = "not differentiable"
 STUB = re.compile(r"^(Exercise \d+\.\d+ \([^)]*\)): (.*)$", re.S)  # the message of a stub's NotImplementedError
+_UNSOLVED: dict[str, None] = {}  # exercises this kernel met unsolved, in order (for a NameError they cause later)
 
 
 class ExerciseFailed(AssertionError):
@@ -46,6 +47,15 @@ class Mistake(NamedTuple):
     when: Callable[[Any, Any], bool] | None = None
 
 
+class Inputs(NamedTuple):
+    """What a case returns when a tuple of positional arguments is not enough: ``kwargs`` for the function,
+    and ``also``, objects the function does not take that ``observe`` looks at (e.g. G, whose gradients
+    D's step must leave alone: ``Inputs((D, opt_D, real, G(z)), also={"G": G})``)."""
+    args: tuple = ()
+    kwargs: dict = {}
+    also: dict = {}
+
+
 def grads(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     """A module's parameter gradients by name; a missing gradient counts as zeros (for ``observe``)."""
     return {k: torch.zeros_like(v) if v.grad is None else v.grad.detach().clone() for k, v in module.named_parameters()}
@@ -58,9 +68,9 @@ def check_exercise(exercise: str, student: Callable, reference: Callable, cases:
 
     * ``exercise``: ``"1.2 update_D"``, the exercise's number and name as in its header line.
     * ``cases``: functions without arguments that build one input each: a tuple of positional arguments,
-      a dict of keyword arguments, or a single argument. Each is called under ``torch.manual_seed(seed + i)``
+      a dict of keyword arguments, a single argument, or :class:`Inputs`. Each is called under ``torch.manual_seed(seed + i)``
       for each function it feeds, so both get equal, fresh inputs (new models and optimizers for a step).
-    * ``observe(result, *args)``: what to compare after the call (default: the result), e.g.
+    * ``observe(result, *args, **kwargs, **also)``: what to compare after the call (default: the result), e.g.
       ``{"loss": result, "D": D, "G's gradients": grads(G)}``; a module is compared by its parameters.
     * ``gradients=True``: also compare the gradient of the (first) output with respect to each floating-point
       tensor input.
@@ -77,6 +87,7 @@ def check_exercise(exercise: str, student: Callable, reference: Callable, cases:
             try:
                 got.append(_run(student, case, seed + i, observe, gradients))
             except NotImplementedError as err:
+                _UNSOLVED.setdefault(label, None)
                 raise ExerciseNotDone(_not_done(label, err)) from None
             except Exception as err:  # noqa: BLE001 - any error in the student's code becomes one sentence
                 frame = traceback.extract_tb(err.__traceback__)[-1]
@@ -90,6 +101,7 @@ def check_exercise(exercise: str, student: Callable, reference: Callable, cases:
                 hint = _hint(mistakes, cases, seed, observe, gradients, got, expected[i][1], rtol, i)
                 raise ExerciseFailed(f"✗ {label}: {problem} on fixed input {i + 1} of {n}"
                                      + (f" — likely: {hint}." if hint else "."))
+    _UNSOLVED.pop(label, None)
     print(f"✓ {label} matches the reference on {n} fixed input{'s' if n != 1 else ''}.")
     return True
 
@@ -117,13 +129,18 @@ def exercise_errors() -> None:
             return before(etype, value, tb, tb_offset=tb_offset)
         return self.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
-    shell.set_custom_exc(tuple(before_types) + (ExerciseFailed, NotImplementedError), _handler)
+    shell.set_custom_exc(tuple(before_types) + (ExerciseFailed, NotImplementedError, NameError), _handler)
 
 
 def _one_sentence(err: BaseException) -> str | None:
     if isinstance(err, ExerciseFailed):
         return str(err)
+    if isinstance(err, NameError):
+        return (f"{err}: a cell above stopped at {' and '.join(_UNSOLVED)}, which is not done yet."
+                if _UNSOLVED else None)
     match = STUB.match(str(err)) if isinstance(err, NotImplementedError) else None
+    if match:
+        _UNSOLVED.setdefault(match[1], None)
     return f"This cell needs {match[1]}, which is not done yet: {match[2]}" if match else None
 
 
@@ -142,27 +159,29 @@ def _not_done(label: str, err: NotImplementedError) -> str:
     return f"✗ {label} is not done yet: {what.rstrip('.')}."
 
 
-def _call(fn: Callable, case: Callable, seed: int, gradients: bool) -> tuple[Any, tuple, list[int]]:
+def _inputs(case: Callable, seed: int) -> Inputs:
     torch.manual_seed(seed)
     made = case()
-    args, kwargs = ((), made) if isinstance(made, dict) else (made if isinstance(made, tuple) else (made,), {})
-    wrt = []
-    if gradients:
-        args = tuple(a.detach().clone().requires_grad_(True) if _float_tensor(a) else a for a in args)
-        wrt = [j for j, a in enumerate(args) if _float_tensor(a)]
-    torch.manual_seed(seed + 10_000)  # randomness inside the function (e.g. sampling z) is the same for both
-    return fn(*args, **kwargs), args, wrt
+    if isinstance(made, Inputs):
+        return Inputs(tuple(made.args), dict(made.kwargs), dict(made.also))
+    if isinstance(made, dict):
+        return Inputs((), made)
+    return Inputs(made if isinstance(made, tuple) else (made,))
 
 
 def _run(fn: Callable, case: Callable, seed: int, observe: Callable | None, gradients: bool) -> tuple[Any, Any]:
     """(observation to compare, the raw observation for hints)."""
-    result, args, wrt = _call(fn, case, seed, gradients)
-    seen = observe(result, *args) if observe else result
+    args, kwargs, also = _inputs(case, seed)
+    if gradients:
+        args = tuple(a.detach().clone().requires_grad_(True) if _float_tensor(a) else a for a in args)
+    torch.manual_seed(seed + 10_000)  # randomness inside the function (e.g. sampling z) is the same for both
+    result = fn(*args, **kwargs)
+    seen = observe(result, *args, **kwargs, **also) if observe else result
     if not gradients:
         return seen, seen
     first = next(iter(_leaves(seen).values()), None)
     derived = {}
-    for j in wrt:
+    for j in (j for j, a in enumerate(args) if _float_tensor(a)):
         name = f"the gradient with respect to input {j + 1}"
         ok = isinstance(first, torch.Tensor) and first.requires_grad
         derived[name] = (torch.autograd.grad(first.sum(), args[j], retain_graph=True, allow_unused=True)[0]

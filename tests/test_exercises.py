@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers.exercises import ExerciseFailed, ExerciseNotDone, Mistake, check_exercise, grads
+from helpers.exercises import ExerciseFailed, ExerciseNotDone, Inputs, Mistake, check_exercise, grads
 from tools import exercises as build
 from tools import grade
 
@@ -82,14 +82,17 @@ check_exercise("1.2 update_D", update_D, reference.update_D, cases=[reference.mo
 
 LATER = """\
 D, G, opt_d, real, z = reference.models()
-print("D's loss after one step:", round(update_D(D, G, opt_d, real, z), 3))"""
+first_loss = update_D(D, G, opt_d, real, z)"""
+
+LATER_STILL = """\
+print("D's loss after one step:", round(first_loss, 3))"""
 
 
 def fixture_notebook() -> dict:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_markdown_cell("# A fixture with two exercises")] + [
-        nbformat.v4.new_code_cell(s) for s in (SETUP, G_LOSS, G_LOSS_CHECK, UPDATE_D, UPDATE_D_CHECK, LATER)]
+        nbformat.v4.new_code_cell(s) for s in (SETUP, G_LOSS, G_LOSS_CHECK, UPDATE_D, UPDATE_D_CHECK, LATER, LATER_STILL)]
     nb = json.loads(nbformat.writes(nb))
     assert build.mark(nb, "fixture")
     return nb
@@ -217,6 +220,26 @@ def players():
     return D, G, torch.optim.Adam(D.parameters(), lr=1e-2), torch.randn(6, 3), torch.randn(6, 2)
 
 
+def test_inputs_pass_objects_to_observe_only():
+    def update_D(detach):  # the notebook's signature: G is not an argument, yet D's step must leave it alone
+        def update(D, opt_d, real, fake):
+            loss = D(fake.detach() if detach else fake).mean() - D(real).mean()
+            opt_d.zero_grad()
+            loss.backward()
+            opt_d.step()
+            return loss
+        return update
+
+    def case():
+        D, G, opt_d, real, z = players()
+        return Inputs((D, opt_d, real, G(z)), also={"G": G})
+
+    kw = dict(cases=[case], observe=lambda loss, D, opt_d, real, fake, G: {"loss": loss, "D": D, "G's gradients": grads(G)})
+    assert check_exercise("1.1 update_D", update_D(True), update_D(True), **kw)
+    with pytest.raises(ExerciseFailed, match="in G's gradients differs"):
+        check_exercise("1.1 update_D", update_D(False), update_D(True), **kw)
+
+
 def test_check_of_a_training_step_compares_parameters_after_it():
     kw = dict(cases=[players] * 2, observe=lambda loss, D, G, *_: {"D's loss": loss, "D": D, "G's gradients": grads(G)},
               mistakes=[Mistake("labels swapped", like=step(real_label=0.0)),
@@ -261,8 +284,10 @@ def test_student_edition_as_is_fails_every_check_with_its_own_message(workdir, c
     assert "1.2 update_D  FAILED  ✗ Exercise 1.2 (update_D) is not done yet: one step of D" in out
     assert "0 of 2 exercises passed." in out
     ran = nbformat.read(workdir / "ran_as_is.ipynb", as_version=4)
-    later, course_error, other = (ran.cells[i].outputs[-1] for i in (6, 7, 8))
+    later, cascade, course_error, other = (ran.cells[i].outputs[-1] for i in (6, 7, 8, 9))
     assert len(later.traceback) == 1 and "This cell needs Exercise 1.2 (update_D), which is not done yet" in later.traceback[0]
+    assert cascade.traceback == ["\x1b[31mname 'first_loss' is not defined: a cell above stopped at Exercise 1.1 (g_loss) "
+                                 "and Exercise 1.2 (update_D), which is not done yet.\x1b[0m"]
     assert len(course_error.traceback) == 1 and "A fixture error in one sentence." in course_error.traceback[0]
     assert len(other.traceback) > 1 and "divide()" in "".join(other.traceback)  # other errors keep their traceback
 
