@@ -171,6 +171,13 @@ def test_build_refuses_broken_conventions():
         build.student_edition(nb, "fixture")
 
 
+def test_nbconvert_preprocessor_gives_the_same_student_edition():
+    node = nbformat.reads(json.dumps(fixture_notebook()), as_version=4)  # sources as strings, as nbconvert has them
+    student, _ = build.StudentEdition().preprocess(node, {"name": "fixture"})
+    expected = build.student_edition(fixture_notebook(), "fixture")
+    assert [build.source(c) for c in student.cells] == [build.source(c) for c in expected["cells"]]
+
+
 def test_course_notebooks_build(tmp_path):
     built = build.build(ROOT / "notebooks", tmp_path)
     assert len(built) == 7

@@ -150,7 +150,8 @@ def student_edition(nb: dict, name: str) -> dict:
         cell = out["cells"][ex.cell]
         lines = source(cell).split("\n")
         (_, indent, begin, end), = _regions(source(cell), name)
-        cell["source"] = "\n".join(lines[:begin] + ex.stub(indent) + lines[end + 1:]).splitlines(keepends=True)
+        text = "\n".join(lines[:begin] + ex.stub(indent) + lines[end + 1:])
+        cell["source"] = text if isinstance(cell["source"], str) else text.splitlines(keepends=True)
     leaks = leaked_lines(nb, out, name)
     if leaks:
         raise ExerciseFormatError(f"{name}: solution lines also appear outside their region, so the student "
