@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +42,28 @@ def execute(path: Path, timeout: int) -> nbformat.NotebookNode:
     km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
     client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True,
                             resources={"metadata": {"path": str(path.resolve().parent)}})
-    client.execute(env=env)
+    # In the main thread nbclient takes over Ctrl-C and SIGTERM (it only cleans up, then waits on); in a
+    # worker thread it does not, so Ctrl-C stops grading and the kernel with it.
+    failure: list[BaseException] = []
+    worker = threading.Thread(target=lambda: _capture(failure, client.execute, env=env), daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+    except KeyboardInterrupt:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+        raise
+    if failure:
+        raise failure[0]
     return nb
+
+
+def _capture(failure: list, fn, **kwargs) -> None:
+    try:
+        fn(**kwargs)
+    except BaseException as err:  # noqa: BLE001 - re-raised in the main thread
+        failure.append(err)
 
 
 def _text(cell, name: str) -> str:
@@ -88,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.notebook.is_file():
         print(f"{args.notebook} is not a notebook file; give the path of a filled-in student notebook.", file=sys.stderr)
         return 2
-    nb = execute(args.notebook, args.timeout)
+    try:
+        nb = execute(args.notebook, args.timeout)
+    except KeyboardInterrupt:
+        print("Grading interrupted; the kernel is shut down.", file=sys.stderr)
+        return 130
     if args.save:
         args.save.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     rows = results(nb)
