@@ -235,8 +235,10 @@ def _difference(got: dict, want: dict, rtol: float) -> str | None:
                 return f"{key} has shape {tuple(g_t.shape)} where the reference's has shape {tuple(w_t.shape)}"
             if not torch.isfinite(g_t).all():
                 return f"{key} contains NaN or infinity"
-            scale = w_t.norm().item()
-            err = (g_t - w_t).norm().item() / scale if scale > 0 else (g_t - w_t).norm().item()
+            scale, off = w_t.norm().item(), (g_t - w_t).norm().item()
+            if scale == 0 and off > rtol:
+                return f"{key} is not zero (norm {off:.3g}) where the reference's is zero"
+            err = off / scale if scale > 0 else off
             if err > rtol:
                 if g_t.numel() == 1:
                     return f"{key} is {g_t.item():.4g} where the reference gives {w_t.item():.4g} (relative error {err:.0%})"
