@@ -20,6 +20,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import torch
 
+from .config import CourseError
 from .display import short_errors
 
 NOT_DIFFERENTIABLE = "not differentiable"
@@ -136,8 +137,8 @@ def _one_sentence(err: BaseException) -> str | None:
     if isinstance(err, ExerciseFailed):
         return str(err)
     if isinstance(err, NameError):
-        return (f"{err}: a cell above stopped at {' and '.join(_UNSOLVED)}, which is not done yet."
-                if _UNSOLVED else None)
+        verb = "is" if len(_UNSOLVED) == 1 else "are"
+        return f"{err}: a cell above stopped at {' and '.join(_UNSOLVED)}, which {verb} not done yet." if _UNSOLVED else None
     match = STUB.match(str(err)) if isinstance(err, NotImplementedError) else None
     if match:
         _UNSOLVED.setdefault(match[1], None)
@@ -147,7 +148,7 @@ def _one_sentence(err: BaseException) -> str | None:
 def _label(exercise: str) -> str:
     number, _, name = exercise.strip().partition(" ")
     if not re.fullmatch(r"\d+\.\d+", number) or not name:
-        raise ValueError(f"check_exercise needs the exercise as 'NUMBER NAME' (e.g. '1.2 update_D'), not {exercise!r}.")
+        raise CourseError(f"check_exercise needs the exercise as 'NUMBER NAME' (e.g. '1.2 update_D'), not {exercise!r}.")
     return f"Exercise {number} ({name})"
 
 

@@ -294,7 +294,7 @@ def test_student_edition_as_is_fails_every_check_with_its_own_message(workdir, c
     later, cascade, course_error, other = (ran.cells[i].outputs[-1] for i in (6, 7, 8, 9))
     assert len(later.traceback) == 1 and "This cell needs Exercise 1.2 (update_D), which is not done yet" in later.traceback[0]
     assert cascade.traceback == ["\x1b[31mname 'first_loss' is not defined: a cell above stopped at Exercise 1.1 (g_loss) "
-                                 "and Exercise 1.2 (update_D), which is not done yet.\x1b[0m"]
+                                 "and Exercise 1.2 (update_D), which are not done yet.\x1b[0m"]
     assert len(course_error.traceback) == 1 and "A fixture error in one sentence." in course_error.traceback[0]
     assert len(other.traceback) > 1 and "divide()" in "".join(other.traceback)  # other errors keep their traceback
 
