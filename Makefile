@@ -44,3 +44,15 @@ bench: $(STAMP)
 
 clean-reports:
 	rm -rf reports
+
+.PHONY: exercises grade
+
+## The student edition: exercises/NN_name.ipynb from notebooks/ (built, git-ignored), each exercise's
+## solution replaced by a stub that raises NotImplementedError naming it.
+exercises: $(STAMP)
+	$(PY) -m tools.exercises
+
+## Grade a filled-in student notebook in quick mode: one row per exercise; exits 1 if any failed.
+grade: $(STAMP)
+	@test -n "$(NOTEBOOK)" || { echo "Say which notebook: make grade NOTEBOOK=exercises/01_vanilla_gan.ipynb"; exit 2; }
+	$(PY) -m tools.grade "$(NOTEBOOK)"

@@ -11,6 +11,7 @@ from .widgets import digit_picker, gan_lab, latent_explorer, restoration_lab
 from .training import EMA, History, train
 from .checks import check
 from .display import short_errors
+from .exercises import check_exercise, exercise_errors
 
 __all__ = [
     "PRODUCERS", "list_checkpoints", "load_generator", "read_checkpoint", "save_generator",
@@ -19,7 +20,6 @@ __all__ = [
     "Generator", "MLPDiscriminator", "MLPGenerator", "count_parameters",
     "class_histogram", "image_grid", "plot_curves", "show_grid", "show_grids",
     "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "digit_picker", "restoration_lab",
-    "gan_lab",
-    "check", "short_errors",
+    "gan_lab", "check", "short_errors", "check_exercise", "exercise_errors",
 ]
 
