@@ -5,7 +5,7 @@ measures exactly the code students run) on 100 held-out digits with half of each
 500 Adam steps (the notebook's standard mode uses 400), with one restart and with the notebook's
 three; then one digit at a time for comparison. Target (issue 6): 100 digits x 500 steps under 30 s on a 2-core CPU.
 
-Run: ``.venv/bin/python bench/bench_restore.py`` (about 2 min); writes its section of bench/results.md.
+Run: ``.venv/bin/python -m bench.bench_restore`` (about 2 min); writes its section of bench/results.md.
 """
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ import torch
 import helpers
 from helpers import restore as R
 from helpers.recipes import generator_or_train
-
-from common import machine, parser, write_section
+from bench.harness import machine, parser, write_section
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_inversion_restoration.ipynb"
 TARGET_SECONDS = 30.0
@@ -79,7 +78,7 @@ def main() -> None:
     lines = [
         "## Restoration: a batch of digits with the generator as a prior",
         "",
-        f"`bench/bench_restore.py`. {machine(dev)}.",
+        f"`python -m bench.bench_restore`. {machine(dev)}.",
         f"Notebook 05's `search` (read from the notebook), half of each digit masked, L1 data term, {args.steps} Adam "
         f"steps. Generator: {note}",
         "",

@@ -1,10 +1,12 @@
 """Execute the course notebooks and export them as HTML reports that work offline.
 
-``python -m helpers.reports`` (``make reports``) runs every ``notebooks/NN_*.ipynb`` in order and
+``python -m tools.reports`` (``make reports``) runs every ``notebooks/NN_*.ipynb`` in order and
 writes ``reports/NN_*.html`` plus ``reports/index.html``; ``reports/index.json`` records each run's
 wall time, the kernel's peak memory, when and on which machine (``make bench`` reads it).
 Options: ``--mode quick|standard|full``, ``--only NAME`` (repeatable), ``--out DIR``;
-``--fetch-assets`` only fetches the web assets below.
+``--fetch-assets`` only fetches the web assets below. Every notebook runs even when one fails; the exit
+status is then 1 and the last lines name each failed notebook with its error (a failed ``helpers.check``:
+the claim and what was measured).
 
 nbconvert's ``lab`` template loads MathJax, require.js and the widget renderer (``embed-amd.js``
 from ``@jupyter-widgets/html-manager``) from public CDNs. The reports use local copies instead,
@@ -13,7 +15,7 @@ copied into ``<out>/_static/`` and referenced relatively, so a report opens with
 * MathJax 2.7: the PyPI package ``jupyter-server-mathjax`` (a dependency).
 * require.js and the html-manager: no PyPI package ships an html-manager that renders
   ipywidgets 8 state, so both come from the npm registry (``npm pack``), fetched once per
-  environment into ``<sys.prefix>/share/gan-course/web/`` by ``python -m helpers.reports --fetch-assets``
+  environment into ``<sys.prefix>/share/gan-course/web/`` by ``python -m tools.reports --fetch-assets``
   (or by the first build that needs them).
 
 Notebooks in the repo are never modified: only the HTML is written.
@@ -102,7 +104,7 @@ def fetch_web_assets() -> None:
         if npm is None:
             raise CourseError(
                 f"The reports need {package}@{version} from the npm registry and npm is not installed; "
-                "install Node.js and npm, then run `python -m helpers.reports --fetch-assets`."
+                "install Node.js and npm, then run `python -m tools.reports --fetch-assets`."
             )
         ASSET_CACHE.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=ASSET_CACHE) as tmp:  # same filesystem: the final rename is atomic
@@ -114,7 +116,7 @@ def fetch_web_assets() -> None:
             if done.returncode != 0 or not tarballs:
                 raise CourseError(
                     f"`npm pack {package}@{version}` failed ({done.stderr.strip()[-300:] or 'no output'}); "
-                    "check that the npm registry is reachable and run `python -m helpers.reports --fetch-assets` again."
+                    "check that the npm registry is reachable and run `python -m tools.reports --fetch-assets` again."
                 )
             partial = Path(tmp) / key
             partial.mkdir()
@@ -203,7 +205,8 @@ def execute_notebook(path: Path | str, mode: str = "standard") -> Execution:
     """Run a notebook (cwd = its folder, kernel ``python3``, ``GAN_COURSE_MODE=mode``).
 
     Returns ``Execution(nb, seconds, error, peak_memory_mb)``: ``error`` is None on success, else one
-    line (e.g. ``"ValueError: bad input"``); the notebook then holds the outputs up to the failing
+    line (e.g. ``"ValueError: bad input"``, or for a failed ``helpers.check`` its sentence naming the
+    claim: ``"The claim '...' does not hold in this run (...)."``); the notebook then holds the outputs up to the failing
     cell, its traceback included. ``peak_memory_mb`` is the kernel's peak resident memory, read
     after every cell (see :func:`kernel_peak_memory_mb`). The file on disk is not changed.
     """
@@ -233,7 +236,10 @@ def execute_notebook(path: Path | str, mode: str = "standard") -> Execution:
     try:
         client.execute(env={**os.environ, "GAN_COURSE_MODE": mode})
     except CellExecutionError as err:  # the traceback is in the failing cell's outputs
-        error = f"{err.ename}: {err.evalue}" if err.ename else str(err)
+        if err.ename == "ClaimFailed":   # helpers.check: its message names the claim and what was measured
+            error = err.evalue
+        else:
+            error = f"{err.ename}: {err.evalue}" if err.ename else str(err)
     except (CellTimeoutError, DeadKernelError) as err:
         error = f"{type(err).__name__}: {err}"
     if error is not None:
@@ -296,7 +302,8 @@ def _memory(mb: float | None) -> str:
     return "–" if mb is None else f"{mb:,.0f} MB"
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A duration as reports/index.html shows it: "48.2 s", "4 min 51 s"."""
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, secs = divmod(round(seconds), 60)
@@ -343,7 +350,7 @@ def build_index(out_dir: Path | str, entries: list[dict]) -> Path:
             f'<tr><td><a href="{esc(e["html"])}">{esc(e.get("title") or e["name"])}</a>'
             f'<br><small>{esc(e["name"])}</small></td>'
             f'<td class="summary">{esc(e.get("summary") or "")}</td>'
-            f'<td>{esc(e.get("mode", ""))}</td><td class="num">{_duration(e.get("seconds", 0.0))}</td>'
+            f'<td>{esc(e.get("mode", ""))}</td><td class="num">{duration(e.get("seconds", 0.0))}</td>'
             f'<td class="num">{_memory(e.get("peak_memory_mb"))}</td>'
             f"<td>{status}</td></tr>"
         )
@@ -398,7 +405,7 @@ def course_notebooks(only: list[str] | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.reports", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.reports", description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=MODES, default="standard", help="run mode for the kernels (default: standard)")
     parser.add_argument("--only", action="append", metavar="NAME", help="run only this notebook, e.g. 01_vanilla_gan (repeatable)")
     parser.add_argument("--out", default="reports", type=Path, help="output folder (default: reports)")
@@ -431,15 +438,15 @@ def main(argv: list[str] | None = None) -> int:
             "peak_memory_mb": peak, "finished": datetime.now().isoformat(timespec="seconds"),
             "machine": machine_summary(),
         }
-        print(f"    {'FAILED' if error else 'ok'} in {_duration(seconds)}, kernel peak {_memory(peak)} -> {html_path}",
-              flush=True)
+        print(f"    {'FAILED' if error else 'ok'} in {duration(seconds)}, kernel peak {_memory(peak)} -> {html_path}"
+              + (f"\n    {error}" if error else ""), flush=True)
         if error:
             failed.append(f"{path.stem}: {error}")
         entries = {k: e for k, e in entries.items() if k in current and (args.out / e["html"]).exists()}
         record.write_text(json.dumps(sorted(entries.values(), key=lambda e: e["name"]), indent=1))
         build_index(args.out, list(entries.values()))
     print(f"index: {build_index(args.out, list(entries.values()))}")
-    if failed:
+    if failed:   # every other report is written; the exit status tells make (and CI) that a claim or a cell failed
         print(f"{len(failed)} notebook(s) failed:", file=sys.stderr)
         for line in failed:
             print(f"FAILED {line}", file=sys.stderr)
