@@ -77,3 +77,13 @@ def test_scripts_run_as_modules_of_the_bench_package():
         done = subprocess.run([sys.executable, "-m", f"bench.{script}", "--help"], capture_output=True, text=True,
                               cwd=reports.ROOT)
         assert done.returncode == 0 and f"python -m bench.{script}" in done.stdout, done.stderr[-1000:]
+
+
+def test_restore_benchmark_runs_notebook_05s_search():
+    from bench import bench_restore
+    from helpers.models import DCGANGenerator
+    G = DCGANGenerator(nz=100, ngf=8).eval().requires_grad_(False)
+    search = bench_restore.notebook_search(G, steps=3, restarts=2)
+    y = torch.rand(2, 1, 28, 28)
+    out = search(y, loss="l1")
+    assert out.x.shape == (2, 1, 28, 28) and out.curve.shape == (4, 2, 2)   # steps + 1 rows, restarts x digits

@@ -21,7 +21,7 @@ def test_every_module_matches_its_notebook():
 
 
 def test_the_reused_notebooks_have_saved_cells():
-    assert {"vanilla_gan.py", "dcgan.py", "conditional_gan.py"} <= set(MODULES)
+    assert {"vanilla_gan.py", "dcgan.py", "conditional_gan.py", "inversion_restoration.py"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)
