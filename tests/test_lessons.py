@@ -6,9 +6,9 @@ import json
 import subprocess
 import sys
 
+import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-import nbformat
 
 from tools import export_cells
 
