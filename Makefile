@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: reports test unit notebooks lab bench env clean-reports
+.PHONY: reports test unit notebooks lab bench lessons env clean-reports
 
 env: $(STAMP)
 
@@ -14,17 +14,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
-	-$(PY) -m helpers.reports --fetch-assets
+	-$(PY) -m tools.reports --fetch-assets
 	@touch $(STAMP)
 
 ## The course's main output: every notebook executed in standard mode, reports/*.html, checkpoints.
+## Exits non-zero, naming each failed notebook and claim, after writing every report.
 reports: $(STAMP)
-	$(PY) -m helpers.reports
+	$(PY) -m tools.reports
 
 ## The whole test suite in quick mode: unit tests, then the notebooks through nbval.
 test: $(STAMP)
 	GAN_COURSE_MODE=quick $(PY) -m pytest -q tests
 	GAN_COURSE_MODE=quick $(PY) -m pytest -q --nbval notebooks
+
+## Export the notebooks' #@save cells to helpers/lessons/ (after editing such a cell; tests/test_lessons.py
+## fails until the modules match the notebooks).
+lessons: $(STAMP)
+	$(PY) -m tools.export_cells
 
 ## Open the course in JupyterLab (standard mode unless GAN_COURSE_MODE says otherwise).
 lab: $(STAMP)
@@ -34,13 +40,13 @@ lab: $(STAMP)
 ## training throughput per model (helpers.train vs a bare loop), each model's time to its digit bar (and the
 ## course DCGAN vs the PyTorch example), restoring 100 digits with notebook 05's search, each notebook's quick/standard run time and kernel peak memory.
 ## Standard-mode times come from the last `make reports`; `make bench BENCH_STANDARD=run` rebuilds the
-## reports first (+45 min). Each script in bench/ has --help and small flags for a quick try.
+## reports first (+45 min). Each script has --help and small flags for a quick try: $(PY) -m bench.bench_training --help.
 BENCH_STANDARD ?= index
 bench: $(STAMP)
-	$(PY) bench/bench_training.py --steps 600 --repeats 5
-	$(PY) bench/bench_time_to_bar.py
-	$(PY) bench/bench_restore.py
-	$(PY) bench/bench_notebooks.py --standard $(BENCH_STANDARD)
+	$(PY) -m bench.bench_training --steps 600 --repeats 5
+	$(PY) -m bench.bench_time_to_bar
+	$(PY) -m bench.bench_restore
+	$(PY) -m bench.bench_notebooks --standard $(BENCH_STANDARD)
 
 clean-reports:
 	rm -rf reports

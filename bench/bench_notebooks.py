@@ -5,14 +5,14 @@
   (``pytest -q tests``) timed as one command. The quick suite's time is the sum of the two.
 * Standard mode takes about 45 minutes, so by default its numbers come from the last ``make reports``:
   ``reports/index.json`` records each notebook's wall time, its kernel's peak memory, when and on which
-  machine. ``--standard run`` rebuilds the reports first (``python -m helpers.reports``, the same as
+  machine. ``--standard run`` rebuilds the reports first (``python -m tools.reports``, the same as
   ``make reports``); ``--standard skip`` leaves standard mode out. The file says which was used.
 
 Peak memory is the kernel process's peak resident set size (Linux: ``VmHWM``, exact), recorded by
-``helpers.reports.execute_notebook``. Targets: each notebook's run time as its first cell states it,
+``tools.reports.execute_notebook``. Targets: each notebook's run time as its first cell states it,
 the whole standard build under 45 min, the quick suite under 6 min, every kernel under 3 GB.
 
-Run: ``make bench`` or ``.venv/bin/python bench/bench_notebooks.py`` (about 6 min on a 2-core CPU;
+Run: ``make bench`` or ``.venv/bin/python -m bench.bench_notebooks`` (about 6 min on a 2-core CPU;
 ``--only 00_objective_theory --no-unit-tests`` for a smoke test); writes the section "notebooks" of
 bench/results.md.
 """
@@ -31,9 +31,9 @@ from pathlib import Path
 import nbformat
 
 import helpers
-from common import duration, machine, parser, write_section
-from helpers import reports
+from bench.harness import machine, parser, write_section
 from helpers.config import ROOT
+from tools import reports
 
 TARGETS = {"standard build": 45 * 60, "quick suite": 6 * 60, "memory_mb": 3 * 1024}
 ISSUE_TARGETS = {"06_evaluation": {"standard": 5 * 60}}   # issue 7: "06 in standard mode under 5 minutes"
@@ -70,7 +70,7 @@ def run_quick(notebooks: list[Path]) -> dict[str, dict]:
             for path in notebooks:
                 _, seconds, error, peak = reports.execute_notebook(path, "quick")
                 results[path.stem] = {"seconds": seconds, "peak_memory_mb": peak, "error": error}
-                print(f"quick {path.stem}: {duration(seconds)}, kernel peak {peak} MB{', FAILED: ' + error if error else ''}",
+                print(f"quick {path.stem}: {reports.duration(seconds)}, kernel peak {peak} MB{', FAILED: ' + error if error else ''}",
                       flush=True)
         finally:
             for k, v in saved.items():
@@ -124,11 +124,11 @@ def table(notebooks, quick, standard) -> str:
         for mode, runs in (("quick", quick), ("standard", standard)):
             r = runs.get(path.stem)
             if r is None:
-                cells += ["–", duration(stated.get(mode)), "–"]
+                cells += ["–", reports.duration(stated.get(mode)), "–"]
                 continue
             failed = f" (failed: {r['error']})" if r.get("error") else ""
-            cells += [f"{duration(r['seconds'])}{mark(r['seconds'], stated.get(mode))}{failed}",
-                      duration(stated.get(mode)) if mode in stated else "not stated", memory(r.get("peak_memory_mb"))]
+            cells += [f"{reports.duration(r['seconds'])}{mark(r['seconds'], stated.get(mode))}{failed}",
+                      reports.duration(stated.get(mode)) if mode in stated else "not stated", memory(r.get("peak_memory_mb"))]
         lines.append(f"| {path.stem} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -163,22 +163,22 @@ def main() -> None:
     peaks = [r["peak_memory_mb"] for r in [*quick.values(), *std] if r.get("peak_memory_mb") is not None]
     partial = f" (only {', '.join(p.stem for p in notebooks)})" if args.only else ""
     whole = not args.only   # totals are compared with the targets only when every notebook ran
-    unit_line = (f"unit tests `pytest -q tests` {duration(unit[0])}{' (FAILED)' if unit[1] else ''} + notebooks "
-                 f"{duration(quick_total)} = **{duration(suite)}**{mark(suite, TARGETS['quick suite']) if whole else ''}"
-                 if unit else f"notebooks only (unit tests not run): {duration(quick_total)}")
+    unit_line = (f"unit tests `pytest -q tests` {reports.duration(unit[0])}{' (FAILED)' if unit[1] else ''} + notebooks "
+                 f"{reports.duration(quick_total)} = **{reports.duration(suite)}**{mark(suite, TARGETS['quick suite']) if whole else ''}"
+                 if unit else f"notebooks only (unit tests not run): {reports.duration(quick_total)}")
     std_total = sum(e["seconds"] for e in std)
     build_line = ("not measured" if not std else
-                  f"{duration(std_total)} without {', '.join(missing)} (not in the index): incomplete" if missing else
-                  f"**{duration(std_total)}**{mark(std_total, TARGETS['standard build']) if whole else ' (only the notebooks named)'}")
+                  f"{reports.duration(std_total)} without {', '.join(missing)} (not in the index): incomplete" if missing else
+                  f"**{reports.duration(std_total)}**{mark(std_total, TARGETS['standard build']) if whole else ' (only the notebooks named)'}")
     text = f"""## Notebooks: run time and kernel memory
 
-`bench/bench_notebooks.py --standard {args.standard}`{partial}. Machine of the quick runs: {machine(helpers.device())}.
+`python -m bench.bench_notebooks --standard {args.standard}`{partial}. Machine of the quick runs: {machine(helpers.device())}.
 
-* **Quick mode**: run by this script, {time.strftime('%Y-%m-%d %H:%M')}, all in one run ({duration(quick_wall)} in all):
+* **Quick mode**: run by this script, {time.strftime('%Y-%m-%d %H:%M')}, all in one run ({reports.duration(quick_wall)} in all):
   each notebook in a fresh kernel as `make test` runs it.
 * **Standard mode**: {source}
 * **Kernel peak**: the notebook kernel's peak resident memory (Linux `VmHWM` of the kernel process, read
-  after every cell by `helpers.reports`; MB = 2^20 bytes). "Stated": the run time the notebook's first cell
+  after every cell by `tools.reports`; MB = 2^20 bytes). "Stated": the run time the notebook's first cell
   states (06: issue 7's 5 min); ✓ within it, ✗ over it by the percentage shown.
 
 {table(notebooks, quick, standard)}

@@ -1,40 +1,35 @@
 """Benchmark: restoring a batch of held-out digits with the generator as a prior (notebook 05).
 
-Runs the notebook's own ``search`` function (its source is read from the notebook, so the benchmark
-measures exactly the code students run) on 100 held-out digits with half of each image masked, for
+Runs the notebook's own ``search`` function (``helpers.lessons.inversion_restoration``, exported from the
+notebook and checked against it by tests/test_lessons.py, so the benchmark measures exactly the code students run) on 100 held-out digits with half of each image masked, for
 500 Adam steps (the notebook's standard mode uses 400), with one restart and with the notebook's
 three; then one digit at a time for comparison. Target (issue 6): 100 digits x 500 steps under 30 s on a 2-core CPU.
 
-Run: ``.venv/bin/python bench/bench_restore.py`` (about 2 min); writes its section of bench/results.md.
+Run: ``.venv/bin/python -m bench.bench_restore`` (about 2 min); writes its section of bench/results.md.
 """
 from __future__ import annotations
 
-import json
+import functools
 import time
-from pathlib import Path
-from types import SimpleNamespace
 
 import torch
 
 import helpers
+from bench.harness import machine, parser, write_section
 from helpers import restore as R
+from helpers.lessons import inversion_restoration as notebook05
 from helpers.recipes import generator_or_train
 
-from common import machine, parser, write_section
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_inversion_restoration.ipynb"
 TARGET_SECONDS = 30.0
 
 
-def notebook_search(G, dev, steps: int, restarts: int):
-    """The ``search`` function defined in notebook 05, bound to ``G`` and the notebook's settings."""
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    source = next("".join(c["source"]) for c in cells if c["cell_type"] == "code" and "def search(" in "".join(c["source"]))
-    space = {"torch": torch, "helpers": helpers, "SimpleNamespace": SimpleNamespace, "G": G, "dev": dev,
-             "STEPS": steps, "RESTARTS": restarts, "LAMBDA": 0.1, "LR": 0.05, "R": R,
-             "SHELL": float(G.noise(10_000, seed=0).square().mean())}   # as notebook 05 measures it
-    exec(compile(source, str(NOTEBOOK), "exec"), space)
-    return space["search"]
+def notebook_search(G, steps: int, restarts: int):
+    """Notebook 05's ``search`` for ``G``, with ``steps`` and ``restarts`` (its other settings are the notebook's).
+
+    ``search`` reads the notebook's globals ``G`` and ``SHELL`` (section 1 sets them): set here the same way."""
+    notebook05.G = G
+    notebook05.SHELL = float(G.noise(10_000, seed=0).square().mean())
+    return functools.partial(notebook05.search, steps=steps, restarts=restarts)
 
 
 def timed(fn) -> float:
@@ -64,14 +59,14 @@ def main() -> None:
 
     rows = []
     for restarts in (1, 3):
-        search = notebook_search(G, dev, args.steps, restarts)
+        search = notebook_search(G, args.steps, restarts)
         search(y[:2], mask.forward_model, mask.observed, loss="l1", steps=5)    # warm-up
         out = {}
         seconds = timed(lambda: out.setdefault("r", search(y, mask.forward_model, mask.observed, loss="l1")))
         restored = torch.where(mask.observed.to(dev), y, out["r"].x)
         rows.append((f"{len(x)} digits as one batch, {restarts} restart(s)", seconds,
                      f"{R.psnr(restored, x).mean():.2f} dB"))
-    search = notebook_search(G, dev, args.steps, 1)
+    search = notebook_search(G, args.steps, 1)
     one = sum(timed(lambda i=i: search(y[i:i + 1], mask.forward_model, mask.observed, loss="l1"))
               for i in range(args.single)) / args.single
     rows.append((f"one digit at a time, 1 restart (mean of {args.single}), x {len(x)}", one * len(x), "same search"))
@@ -79,8 +74,8 @@ def main() -> None:
     lines = [
         "## Restoration: a batch of digits with the generator as a prior",
         "",
-        f"`bench/bench_restore.py`. {machine(dev)}.",
-        f"Notebook 05's `search` (read from the notebook), half of each digit masked, L1 data term, {args.steps} Adam "
+        f"`python -m bench.bench_restore`. {machine(dev)}.",
+        f"Notebook 05's `search` (helpers.lessons), half of each digit masked, L1 data term, {args.steps} Adam "
         f"steps. Generator: {note}",
         "",
         f"| run | seconds | PSNR (whole image) |",

@@ -1,6 +1,6 @@
 """Benchmark: training time for each model to reach its digit bar; the course's DCGAN against a plain reference.
 
-Each model of bench/recipes.py trains from scratch with its notebook's players and settings, one after
+Each model of bench/contenders.py trains from scratch with its notebook's players and settings, one after
 the other on the same machine in one run:
 
 * the course's models (notebook 01's MLP GAN, 03's saved DCGAN with one bump per cluster, 04's conditional GAN)
@@ -14,7 +14,7 @@ samples: the quality meter, and for the cGAN the share read as the requested dig
 bar, after ``--budget`` seconds of training, or where its notebook's schedule ends. Reported: the
 training time to the bar (to within ``--every``), and for the two DCGANs the time to each confidence level.
 
-Run: ``make bench`` or ``.venv/bin/python bench/bench_time_to_bar.py`` (at most 4 x budget plus the
+Run: ``make bench`` or ``.venv/bin/python -m bench.bench_time_to_bar`` (at most 4 x budget plus the
 measurements: about 30 min with the defaults; ``--budget 2 --every 1 --chunk 10`` for a smoke test);
 writes the section "bar" of bench/results.md, or "bar-full" when full MNIST is in use (``data/MNIST/raw``, or
 ``GAN_COURSE_DATA`` pointing at a folder that has it).
@@ -26,8 +26,8 @@ import time
 import torch
 
 import helpers
-from common import BareLoop, machine, parser, write_section
-from recipes import ALL, COURSE, DCGAN, DCGAN_PLAIN, REFERENCE
+from bench.contenders import ALL, COURSE, DCGAN, DCGAN_PLAIN, REFERENCE
+from bench.harness import BareLoop, machine, parser, write_section
 
 LEVELS = (0.5, 0.6, 0.7, 0.8, 0.85)
 
@@ -35,20 +35,20 @@ LEVELS = (0.5, 0.6, 0.7, 0.8, 0.85)
 class Run:
     """One model trained in slices of wall-clock time, measured between slices."""
 
-    def __init__(self, recipe, data, dev):
-        self.recipe, self.players = recipe, recipe.build(dev)
+    def __init__(self, contender, data):
+        self.contender, self.players = contender, contender.build()
         self.trained, self.steps, self.points, self.stop = 0.0, 0, [], ""
         order = torch.Generator().manual_seed(0)
-        if recipe.loop == "bare":
-            bare = BareLoop(data.train, recipe.batch)
+        if contender.loop == "bare":
+            bare = BareLoop(data.train, contender.batch)
             self.train = lambda n: bare.run(self.players.step, n)
         else:
             split = self.players.data if self.players.data is not None else data.train
-            self.train = lambda n: helpers.train(self.players.step, split, steps=n, batch_size=recipe.batch,
+            self.train = lambda n: helpers.train(self.players.step, split, steps=n, batch_size=contender.batch,
                                                  generator=order, quiet=True, dashboard=False)
 
     def go(self, every: float, budget: float, chunk: int) -> "Run":
-        end = self.recipe.max_steps
+        end = self.contender.max_steps
         while not self.stop:
             start = time.perf_counter()
             while time.perf_counter() - start < every and self.steps != end:
@@ -58,7 +58,7 @@ class Run:
             self.trained += time.perf_counter() - start
             score = self.players.measure()
             self.points.append((self.trained, self.steps, score))
-            print(f"{self.recipe.key:>9}: {self.trained:6.0f} s, {self.steps:6d} steps: {score.text}", flush=True)
+            print(f"{self.contender.key:>9}: {self.trained:6.0f} s, {self.steps:6d} steps: {score.text}", flush=True)
             if score.met:
                 self.stop = "bar"
             elif self.trained >= budget:
@@ -85,12 +85,12 @@ def bar_table(runs) -> str:
         else:
             t, steps, score = run.best()
             cells = f"{run.stop} | – | best: {score.text} at {t:.0f} s ({steps:,} steps)"
-        lines.append(f"| {run.recipe.title} ({run.recipe.notebook}) | {run.recipe.bar} | {cells} |")
+        lines.append(f"| {run.contender.title} ({run.contender.notebook}) | {run.contender.bar} | {cells} |")
     return "\n".join(lines)
 
 
 def levels_table(runs) -> str:
-    head = "| recipe | " + " | ".join(f"{level:.0%} confident" for level in LEVELS) + " | digit bar (85%, every class ≥ 6%) | best measured |"
+    head = "| model | " + " | ".join(f"{level:.0%} confident" for level in LEVELS) + " | digit bar (85%, every class ≥ 6%) | best measured |"
     lines = [head, "|---|" + "---:|" * (len(LEVELS) + 2)]
     for run in runs:
         cells = []
@@ -99,7 +99,7 @@ def levels_table(runs) -> str:
             cells.append(f"{hit[0]:.0f} s" if hit else "–")
         hit = run.first(lambda s: s.met)
         t, _, score = run.best()
-        lines.append(f"| {run.recipe.title} | " + " | ".join(cells) + f" | {f'{hit[0]:.0f} s' if hit else run.stop} | "
+        lines.append(f"| {run.contender.title} | " + " | ".join(cells) + f" | {f'{hit[0]:.0f} s' if hit else run.stop} | "
                      f"{score.text} at {t:.0f} s |")
     return "\n".join(lines)
 
@@ -115,17 +115,17 @@ def main() -> None:
     dev = helpers.device()
     data = helpers.load_mnist(quiet=True)
     started = time.perf_counter()
-    runs = {key: Run(ALL[key], data, dev).go(args.every, args.budget, args.chunk) for key in args.models}
+    runs = {key: Run(ALL[key], data).go(args.every, args.budget, args.chunk) for key in args.models}
     full = data.source == "full"
     text = f"""## Time to the digit bar{' (full MNIST)' if full else ''}
 
-`bench/bench_time_to_bar.py --budget {args.budget:g} --every {args.every:g} --models {' '.join(args.models)}`: one run,
+`python -m bench.bench_time_to_bar --budget {args.budget:g} --every {args.every:g} --models {' '.join(args.models)}`: one run,
 {(time.perf_counter() - started) / 60:.0f} min in all. Machine: {machine(dev)}.
 Data: {data.description}.
 
 Seconds of training (measurement time excluded) until 2,000 samples first meet the model's digit bar,
 measured every {args.every:g} s of training (so to within {args.every:g} s). Each model trains from scratch
-with its notebook's standard-mode players and settings (bench/recipes.py) in `helpers.train`, sampled from
+with its notebook's own players, step and settings (standard mode; `helpers.lessons`) in `helpers.train`, sampled from
 the averaged generator; at most {args.budget:g} s each.
 """
     course = [runs[k] for k in COURSE if k in runs]

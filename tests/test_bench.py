@@ -5,8 +5,6 @@ The benchmarks themselves run for about an hour (`make bench`); these tests keep
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -14,19 +12,16 @@ import torch
 from nbformat.v4 import new_markdown_cell, new_notebook
 
 import helpers
-
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-sys.path.insert(0, str(BENCH))
-import bench_notebooks  # noqa: E402
-import common  # noqa: E402
-import recipes  # noqa: E402
+from bench import bench_notebooks, contenders, harness
+from helpers.lessons import vanilla_gan
+from tools import reports
 
 
 @pytest.mark.parametrize("name, quick, standard", [
     ("00_objective_theory", 25, 50), ("01_vanilla_gan", 40, 300), ("02_loss_saturation", 60, 510),
     ("03_dcgan", 60, 660), ("04_conditional_gan", 35, 480), ("05_inversion_restoration", 30, 390)])
 def test_stated_budgets_are_read_from_each_notebook(name, quick, standard):
-    assert bench_notebooks.stated_budgets(helpers.reports.NOTEBOOKS / f"{name}.ipynb") == {"quick": quick, "standard": standard}
+    assert bench_notebooks.stated_budgets(reports.NOTEBOOKS / f"{name}.ipynb") == {"quick": quick, "standard": standard}
 
 
 def test_stated_budgets_inline_table_and_issue_target(tmp_path):
@@ -43,23 +38,23 @@ def test_stated_budgets_inline_table_and_issue_target(tmp_path):
 
 def test_write_section_replaces_its_own_and_keeps_the_others(tmp_path):
     out = tmp_path / "results.md"
-    common.write_section(out, "a", "first A")
-    common.write_section(out, "b", "B")
-    common.write_section(out, "a", "second A")
+    harness.write_section(out, "a", "first A")
+    harness.write_section(out, "b", "B")
+    harness.write_section(out, "a", "second A")
     text = out.read_text()
     assert text.startswith("# Benchmarks") and "second A" in text and "first A" not in text and "B\n<!-- /b -->" in text
     assert text.index("<!-- a -->") < text.index("<!-- b -->") and text.count("<!-- a -->") == 1
 
 
-@pytest.mark.parametrize("key", list(recipes.ALL))
-def test_each_recipe_trains_a_few_steps(key):
-    """The players and steps of bench/recipes.py still fit the course's models (a drift would only show after an hour)."""
-    data = helpers.load_mnist(device="cpu", quiet=True)
-    recipe = recipes.ALL[key]
-    players = recipe.build(torch.device("cpu"))
+@pytest.mark.parametrize("key", list(contenders.ALL))
+def test_each_contender_trains_a_few_steps(key):
+    """The benchmarks' models (the notebooks' own players and steps, and the reference) train (a break would only show after an hour)."""
+    data = helpers.load_mnist(quiet=True)
+    contender = contenders.ALL[key]
+    players = contender.build()
     seen = []
     step = lambda real, labels: seen.append(players.step(real, labels))  # noqa: E731
-    common.BareLoop(data.train if players.data is None else players.data, recipe.batch).run(step, 2)
+    harness.BareLoop(data.train if players.data is None else players.data, contender.batch).run(step, 2)
     assert len(seen) == 2
     if seen[-1] is not None:   # the reference's bare step returns nothing
         assert all(math.isfinite(float(v.detach())) for v in seen[-1].values())
@@ -68,6 +63,27 @@ def test_each_recipe_trains_a_few_steps(key):
         assert players.G(*args).shape == (64, 1, 28, 28)
 
 
-def test_mlp_recipe_has_notebook_01s_generator():
-    G = recipes.MLP.build(torch.device("cpu")).G   # the averaged copy: count every parameter
+def test_mlp_contender_is_notebook_01s_run():
+    players = contenders.MLP.build()
+    G = players.G   # the averaged copy: count every parameter
     assert sum(p.numel() for p in G.parameters()) == 1_480_720   # notebook 01 asserts this count
+    assert contenders.MLP.max_steps == vanilla_gan.STEPS and contenders.MLP.batch == vanilla_gan.BATCH
+
+
+def test_scripts_run_as_modules_of_the_bench_package():
+    import subprocess
+    import sys
+    for script in ("bench_training", "bench_time_to_bar", "bench_restore", "bench_notebooks"):
+        done = subprocess.run([sys.executable, "-m", f"bench.{script}", "--help"], capture_output=True, text=True,
+                              cwd=reports.ROOT)
+        assert done.returncode == 0 and f"python -m bench.{script}" in done.stdout, done.stderr[-1000:]
+
+
+def test_restore_benchmark_runs_notebook_05s_search():
+    from bench import bench_restore
+    from helpers.models import DCGANGenerator
+    G = DCGANGenerator(nz=100, ngf=8).eval().requires_grad_(False)
+    search = bench_restore.notebook_search(G, steps=3, restarts=2)
+    y = torch.rand(2, 1, 28, 28)
+    out = search(y, loss="l1")
+    assert out.x.shape == (2, 1, 28, 28) and out.curve.shape == (4, 2, 2)   # steps + 1 rows, restarts x digits

@@ -1,4 +1,4 @@
-"""The HTML report pipeline (helpers/reports.py): executes a tiny notebook and checks the report works offline."""
+"""The HTML report pipeline (tools/reports.py): executes a tiny notebook and checks the report works offline."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import reports
+from tools import reports
 
 CDN = re.compile(r"(cdnjs|unpkg|jsdelivr|mathjax\.org|cdn\.)", re.I)
 ATTR_URL = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"'#][^"']*)["']""", re.I)
@@ -122,3 +122,21 @@ def test_build_index_lists_entries(tmp_path):
     assert 'href="01_a.html"' in page and "A &lt;GAN&gt;" in page and "1 min 15 s" in page and "quick" in page
     assert "1,234 MB" in page and '<td class="num">–</td>' in page
     assert not re.search(r"(src|href)=\"https?:", page)
+
+
+def test_a_failed_claim_is_named_and_the_other_notebooks_still_run(tmp_path, monkeypatch, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "01_claims.ipynb", new_markdown_cell("# Claims\n\nOne holds, one does not."),
+                   new_code_cell("import helpers\nhelpers.check('two is even', 2 % 2 == 0)\n"
+                                 "helpers.check('three is even', 3 % 2 == 0, '3 % 2 = 1')"))
+    write_notebook(notebooks / "02_fine.ipynb", new_markdown_cell("# Fine\n\nRuns after the failure."),
+                   new_code_cell("print('still ran')"))
+    monkeypatch.setattr(reports, "NOTEBOOKS", notebooks)
+    monkeypatch.setenv("GAN_COURSE_MODE", "standard")
+    out = tmp_path / "reports"
+    assert reports.main(["--mode", "quick", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED 01_claims: The claim 'three is even' does not hold in this run (3 % 2 = 1)." in err
+    assert "02_fine" not in err and "still ran" in (out / "02_fine.html").read_text()
+    assert "three is even" in (out / "01_claims.html").read_text()

@@ -1,40 +1,31 @@
 """Execute the course notebooks and export them as HTML reports that work offline.
 
-``python -m helpers.reports`` (``make reports``) runs every ``notebooks/NN_*.ipynb`` in order and
+``python -m tools.reports`` (``make reports``) runs every ``notebooks/NN_*.ipynb`` in order and
 writes ``reports/NN_*.html`` plus ``reports/index.html``; ``reports/index.json`` records each run's
 wall time, the kernel's peak memory, when and on which machine (``make bench`` reads it).
 Options: ``--mode quick|standard|full``, ``--only NAME`` (repeatable), ``--out DIR``;
-``--fetch-assets`` only fetches the web assets below.
+``--fetch-assets`` only fetches the web assets below. Every notebook runs even when one fails; the exit
+status is then 1 and the last lines name each failed notebook with its error (a failed ``helpers.check``:
+the claim and what was measured).
 
 nbconvert's ``lab`` template loads MathJax, require.js and the widget renderer (``embed-amd.js``
 from ``@jupyter-widgets/html-manager``) from public CDNs. The reports use local copies instead,
-copied into ``<out>/_static/`` and referenced relatively, so a report opens without a network:
-
-* MathJax 2.7: the PyPI package ``jupyter-server-mathjax`` (a dependency).
-* require.js and the html-manager: no PyPI package ships an html-manager that renders
-  ipywidgets 8 state, so both come from the npm registry (``npm pack``), fetched once per
-  environment into ``<sys.prefix>/share/gan-course/web/`` by ``python -m helpers.reports --fetch-assets``
-  (or by the first build that needs them).
+copied into ``<out>/_static/`` and referenced relatively, so a report opens without a network
+(:mod:`tools.web_assets`: MathJax from a PyPI package, require.js and the widget html-manager from npm).
 
 Notebooks in the repo are never modified: only the HTML is written.
 """
 from __future__ import annotations
 
 import argparse
-import base64
 import html
 import json
 import os
 import platform
-import re
-import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 from datetime import datetime
-from importlib import import_module, metadata, util
+from importlib import import_module, util
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,27 +36,10 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbconvert import HTMLExporter
 
 from helpers.config import MODES, ROOT, CourseError
+from tools.web_assets import MATHJAX_URL, REQUIRE_JS_URL, WIDGET_RENDERER_URL, fetch_web_assets, install_static
 
 NOTEBOOKS = ROOT / "notebooks"
 CELL_TIMEOUT = 3600  # seconds per cell: standard-mode training cells can take many minutes on a CPU
-
-# npm packages: name, version, {file in the tarball: name in the cache}; pinned so reports are reproducible.
-# html-manager 1.x renders the widget state of ipywidgets 8 (and 7).
-NPM_ASSETS = {
-    "html-manager": ("@jupyter-widgets/html-manager", "1.0.15", {"package/dist/embed-amd.js": "embed-amd.js"}),
-    "requirejs": ("requirejs", "2.3.7", {"package/require.js": "require.js"}),
-}
-# embed-amd.js looks for its icon fonts (Font Awesome) next to the page's URL, not next to itself, and
-# builds that URL from `location.origin`, which is "null" for file:// pages: the icons never load. So
-# at fetch time each `<publicPath>+"<hash>.woff2"` in the bundle becomes a data: URL (browsers pick
-# the woff2 source of each @font-face first; the other formats are never requested).
-WEBPACK_WOFF2 = re.compile(r'\b\w\.p\+"([0-9a-f]{20}\.woff2)"')
-ASSET_CACHE = Path(sys.prefix) / "share" / "gan-course" / "web"
-
-# Paths inside <out>/_static/, relative to the HTML files.
-MATHJAX_URL = "_static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
-REQUIRE_JS_URL = "_static/requirejs/require.js"
-WIDGET_RENDERER_URL = "_static/html-manager/embed-amd.js"
 
 # The lab template with three changes: jupyter-server-mathjax ships only the STIX-Web fonts (MathJax
 # would otherwise look for its TeX fonts); the mermaid loader is dropped (it imports from a CDN and
@@ -85,79 +59,6 @@ MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFon
 {%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
-
-
-# --------------------------------------------------------------------------- offline web assets
-def _asset_dir(key: str) -> Path:
-    return ASSET_CACHE / f"{key}-{NPM_ASSETS[key][1]}"
-
-
-def fetch_web_assets() -> None:
-    """Fetch require.js and the widget html-manager from the npm registry unless already cached."""
-    for key, (package, version, files) in NPM_ASSETS.items():
-        target = _asset_dir(key)
-        if target.is_dir():
-            continue
-        npm = shutil.which("npm")
-        if npm is None:
-            raise CourseError(
-                f"The reports need {package}@{version} from the npm registry and npm is not installed; "
-                "install Node.js and npm, then run `python -m helpers.reports --fetch-assets`."
-            )
-        ASSET_CACHE.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=ASSET_CACHE) as tmp:  # same filesystem: the final rename is atomic
-            done = subprocess.run(
-                [npm, "pack", f"{package}@{version}", "--pack-destination", tmp, "--silent"],
-                cwd=tmp, capture_output=True, text=True,
-            )
-            tarballs = list(Path(tmp).glob("*.tgz"))
-            if done.returncode != 0 or not tarballs:
-                raise CourseError(
-                    f"`npm pack {package}@{version}` failed ({done.stderr.strip()[-300:] or 'no output'}); "
-                    "check that the npm registry is reachable and run `python -m helpers.reports --fetch-assets` again."
-                )
-            partial = Path(tmp) / key
-            partial.mkdir()
-            with tarfile.open(tarballs[0]) as tar:
-
-                def read(name: str) -> bytes:
-                    return tar.extractfile(name).read()
-
-                for member, name in files.items():
-                    data = read(member)
-                    if name == "embed-amd.js":
-                        data = WEBPACK_WOFF2.sub(
-                            lambda m: '"data:font/woff2;base64,%s"'
-                            % base64.b64encode(read(f"package/dist/{m.group(1)}")).decode(),
-                            data.decode("utf-8"),
-                        ).encode("utf-8")
-                    (partial / name).write_bytes(data)
-                (partial / "package.json").write_bytes(read("package/package.json"))  # version and license
-            partial.rename(target)
-        print(f"fetched {package}@{version} into {target}")
-
-
-def install_static(out_dir: Path | str) -> Path:
-    """Copy MathJax, require.js and the html-manager into ``out_dir/_static`` (the reports' assets)."""
-    import jupyter_server_mathjax
-
-    static = Path(out_dir) / "_static"
-    sources = {"mathjax": Path(jupyter_server_mathjax.__file__).parent / "static"}
-    try:
-        fetch_web_assets()
-        sources.update({"requirejs": _asset_dir("requirejs"), "html-manager": _asset_dir("html-manager")})
-    except CourseError as err:  # reports still build; widgets then show as text
-        print(f"warning: widgets in the reports will not render: {err}", file=sys.stderr)
-    stamp = static / "versions.json"  # skip the copy (16 MB, 800 files) when it is already there
-    versions = {"mathjax": metadata.version("jupyter-server-mathjax"),
-                **{k: v[1] for k, v in NPM_ASSETS.items() if k in sources}}
-    if stamp.exists() and json.loads(stamp.read_text()) == versions:
-        return static
-    for name, source in sources.items():
-        shutil.rmtree(static / name, ignore_errors=True)
-        shutil.copytree(source, static / name)
-    stamp.write_text(json.dumps(versions))
-    return static
 
 
 # --------------------------------------------------------------------------- execute and export
@@ -203,7 +104,8 @@ def execute_notebook(path: Path | str, mode: str = "standard") -> Execution:
     """Run a notebook (cwd = its folder, kernel ``python3``, ``GAN_COURSE_MODE=mode``).
 
     Returns ``Execution(nb, seconds, error, peak_memory_mb)``: ``error`` is None on success, else one
-    line (e.g. ``"ValueError: bad input"``); the notebook then holds the outputs up to the failing
+    line (e.g. ``"ValueError: bad input"``, or for a failed ``helpers.check`` its sentence naming the
+    claim: ``"The claim '...' does not hold in this run (...)."``); the notebook then holds the outputs up to the failing
     cell, its traceback included. ``peak_memory_mb`` is the kernel's peak resident memory, read
     after every cell (see :func:`kernel_peak_memory_mb`). The file on disk is not changed.
     """
@@ -233,7 +135,10 @@ def execute_notebook(path: Path | str, mode: str = "standard") -> Execution:
     try:
         client.execute(env={**os.environ, "GAN_COURSE_MODE": mode})
     except CellExecutionError as err:  # the traceback is in the failing cell's outputs
-        error = f"{err.ename}: {err.evalue}" if err.ename else str(err)
+        if err.ename == "ClaimFailed":   # helpers.check: its message names the claim and what was measured
+            error = err.evalue
+        else:
+            error = f"{err.ename}: {err.evalue}" if err.ename else str(err)
     except (CellTimeoutError, DeadKernelError) as err:
         error = f"{type(err).__name__}: {err}"
     if error is not None:
@@ -296,7 +201,8 @@ def _memory(mb: float | None) -> str:
     return "–" if mb is None else f"{mb:,.0f} MB"
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A duration as reports/index.html shows it: "48.2 s", "4 min 51 s"."""
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, secs = divmod(round(seconds), 60)
@@ -343,7 +249,7 @@ def build_index(out_dir: Path | str, entries: list[dict]) -> Path:
             f'<tr><td><a href="{esc(e["html"])}">{esc(e.get("title") or e["name"])}</a>'
             f'<br><small>{esc(e["name"])}</small></td>'
             f'<td class="summary">{esc(e.get("summary") or "")}</td>'
-            f'<td>{esc(e.get("mode", ""))}</td><td class="num">{_duration(e.get("seconds", 0.0))}</td>'
+            f'<td>{esc(e.get("mode", ""))}</td><td class="num">{duration(e.get("seconds", 0.0))}</td>'
             f'<td class="num">{_memory(e.get("peak_memory_mb"))}</td>'
             f"<td>{status}</td></tr>"
         )
@@ -398,7 +304,7 @@ def course_notebooks(only: list[str] | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.reports", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.reports", description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=MODES, default="standard", help="run mode for the kernels (default: standard)")
     parser.add_argument("--only", action="append", metavar="NAME", help="run only this notebook, e.g. 01_vanilla_gan (repeatable)")
     parser.add_argument("--out", default="reports", type=Path, help="output folder (default: reports)")
@@ -431,15 +337,15 @@ def main(argv: list[str] | None = None) -> int:
             "peak_memory_mb": peak, "finished": datetime.now().isoformat(timespec="seconds"),
             "machine": machine_summary(),
         }
-        print(f"    {'FAILED' if error else 'ok'} in {_duration(seconds)}, kernel peak {_memory(peak)} -> {html_path}",
-              flush=True)
+        print(f"    {'FAILED' if error else 'ok'} in {duration(seconds)}, kernel peak {_memory(peak)} -> {html_path}"
+              + (f"\n    {error}" if error else ""), flush=True)
         if error:
             failed.append(f"{path.stem}: {error}")
         entries = {k: e for k, e in entries.items() if k in current and (args.out / e["html"]).exists()}
         record.write_text(json.dumps(sorted(entries.values(), key=lambda e: e["name"]), indent=1))
         build_index(args.out, list(entries.values()))
     print(f"index: {build_index(args.out, list(entries.values()))}")
-    if failed:
+    if failed:   # every other report is written; the exit status tells make (and CI) that a claim or a cell failed
         print(f"{len(failed)} notebook(s) failed:", file=sys.stderr)
         for line in failed:
             print(f"FAILED {line}", file=sys.stderr)

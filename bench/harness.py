@@ -8,13 +8,13 @@ from __future__ import annotations
 import argparse
 import platform
 import re
+import sys
 import time
 from pathlib import Path
 
 import torch
 
-from helpers.reports import _duration as duration  # noqa: F401  ("4 min 51 s", as in reports/index.html)
-from helpers.reports import machine_summary
+from tools.reports import machine_summary
 
 RESULTS = Path(__file__).with_name("results.md")
 HEADER = """# Benchmarks
@@ -31,7 +31,7 @@ def machine(dev: torch.device | str) -> str:
 
 
 def parser(doc: str) -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap = argparse.ArgumentParser(prog=f"python -m bench.{Path(sys.argv[0]).stem}", description=doc.split("\n")[0])
     ap.add_argument("--out", type=Path, default=RESULTS, help=f"results file to update (default: {RESULTS})")
     return ap
 

@@ -1,0 +1,88 @@
+"""Generated from notebooks/03_dcgan.ipynb by `make lessons`; edit the notebook, not this file.
+
+The notebook's saved cells (first line ``#@save``), in order, after the imports they use.
+"""
+import torch
+from torch import nn
+import helpers
+from helpers.models import DCGANDiscriminator, DCGANGenerator, MixtureDCGANGenerator, layer_table
+
+
+dev = helpers.device()
+
+# Every setting that depends on the run mode, in one place.
+STEPS = helpers.pick(quick=120, standard=2_000, full=20_000)         # main run, and the cluster-prior run (section 5)
+MILESTONES = [STEPS // 8, STEPS // 4, STEPS // 2, STEPS]              # the quality meter measures the main run here
+SHORT = MILESTONES[1]                                                 # each comparison run (latent size, instability)
+N_EVAL = helpers.pick(quick=300, standard=2000, full=10_000)          # samples for the quality meter
+EMA_DECAY = helpers.pick(quick=0.99, standard=0.999, full=0.9995)     # weight averaging, as in notebook 01
+SAMPLE_EVERY = max(1, STEPS // 8)                                     # keep the fixed-noise grid this often
+# DCGAN's published recipe (seeds 001, 002 and 004 use it): nz 100, batch 64, Adam betas (0.5, 0.999), lr 2e-4.
+# We keep all of it but the learning rate: small networks on a CPU budget learn faster at 1e-3 (section 2).
+NZ, BATCH, LR, BETAS = 100, 64, 1e-3, (0.5, 0.999)
+NGF = NDF = 32   # filters: G's layers have 4, 2 and 1 times NGF; the PyTorch example uses 64 (section 2)
+D_EXTRA = 1      # 3x3 layers D adds at 14x14; DCGAN has none (sections 1 and 2)
+CLUSTERS = 50    # k-means clusters of the training digits: the bumps of section 5's prior
+
+
+def out_conv(i, k, s, p):
+    return (i + 2 * p - k) // s + 1
+
+def out_transposed(i, k, s, p):
+    return (i - 1) * s - 2 * p + k
+
+def make_players(nz=NZ, seed=0, d_extra=D_EXTRA, lr=LR, betas=BETAS):
+    helpers.seed_everything(seed)
+    G = DCGANGenerator(nz=nz, ngf=NGF).to(dev)      # weights drawn from N(0, 0.02) by helpers.models.dcgan_init
+    D = DCGANDiscriminator(ndf=NDF, extra_layers=d_extra).to(dev)
+    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
+    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
+    return G, D, opt_G, opt_D
+
+
+bce = nn.BCEWithLogitsLoss()
+
+def update_D(D, opt_D, real, fake, y_real=None, y_fake=None):   # y_*: what D is told about each image (section 5)
+    score_real, score_fake = D(real, y_real), D(fake.detach(), y_fake)    # detach: D's step must not change G
+    loss = bce(score_real, torch.ones_like(score_real)) + bce(score_fake, torch.zeros_like(score_fake))
+    opt_D.zero_grad()
+    loss.backward()
+    opt_D.step()
+    return loss, torch.sigmoid(score_real).mean(), torch.sigmoid(score_fake).mean()
+
+def update_G(G, D, opt_G, fake, y_fake=None):
+    score = D(fake, y_fake)                               # against the D just updated
+    loss = bce(score, torch.ones_like(score))             # non-saturating: -log D(G(z))
+    opt_G.zero_grad()
+    loss.backward()
+    opt_G.step()
+    return loss, torch.sigmoid(score).mean()
+
+def make_step(G, D, opt_G, opt_D, ema):
+    def step(real, labels):   # the labels are not used: DCGAN is unconditional
+        fake = G(torch.randn(len(real), G.nz, device=dev))
+        loss_d, d_x, d_g_z1 = update_D(D, opt_D, real, fake)
+        loss_g, d_g_z2 = update_G(G, D, opt_G, fake)
+        ema.update(G)
+        return {"loss_d": loss_d, "loss_g": loss_g, "d_x": d_x, "d_g_z1": d_g_z1, "d_g_z2": d_g_z2}
+    return step
+
+
+def make_mixture_players(counts, seed=0):
+    helpers.seed_everything(seed)
+    G = MixtureDCGANGenerator(nz=NZ, ngf=NGF, components=CLUSTERS).to(dev)
+    G.set_weights(counts)                                   # bump c is drawn with cluster c's share of the digits
+    D = DCGANDiscriminator(ndf=NDF, extra_layers=D_EXTRA, num_classes=CLUSTERS, projection=True).to(dev)
+    opt_G = torch.optim.Adam(G.parameters(), lr=LR, betas=BETAS)   # G's parameters include the means mu_c
+    opt_D = torch.optim.Adam(D.parameters(), lr=LR, betas=BETAS)
+    return G, D, opt_G, opt_D
+
+def make_mixture_step(G, D, opt_G, opt_D, ema):
+    def step(real, clusters):            # clusters: the k-means cluster of each real digit
+        eps, c = G.draw(len(real))       # a bump per fake, and its noise
+        fake = G(eps, c)                 # z = mu_c + eps
+        loss_d, d_x, d_g_z1 = update_D(D, opt_D, real, fake, y_real=clusters, y_fake=c)
+        loss_g, d_g_z2 = update_G(G, D, opt_G, fake, y_fake=c)
+        ema.update(G)
+        return {"loss_d": loss_d, "loss_g": loss_g, "d_x": d_x, "d_g_z1": d_g_z1, "d_g_z2": d_g_z2}
+    return step

@@ -1,0 +1,69 @@
+"""Generated from notebooks/01_vanilla_gan.ipynb by `make lessons`; edit the notebook, not this file.
+
+The notebook's saved cells (first line ``#@save``), in order, after the imports they use.
+"""
+import torch
+from torch import nn
+import helpers
+
+
+dev = helpers.device()
+
+# Every setting that depends on the run mode, in one place.
+STEPS = helpers.pick(quick=600, standard=10_000, full=100_000)   # seed 000 trained 100k iterations
+SHORT = STEPS // 5                                                # ... and compared with 20k: the same ratio
+BATCH, NZ, LR = 128, 64, 1e-3
+N_EVAL = helpers.pick(quick=500, standard=2000, full=10_000)     # samples for the quality meter
+EMA_DECAY = helpers.pick(quick=0.99, standard=0.999, full=0.9995)  # weight averaging, see section 4
+
+
+def make_players(seed=0):
+    helpers.seed_everything(seed)
+    G = helpers.MLPGenerator(nz=NZ, hidden=(256, 512, 1024)).to(dev)
+    D = helpers.MLPDiscriminator(hidden=(512, 256), dropout=0.15).to(dev)
+    opt_G = torch.optim.Adam(G.parameters(), lr=LR, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=LR, betas=(0.5, 0.999))
+    return G, D, opt_G, opt_D
+
+def decay_schedule(opt):
+    # constant learning rate for the first half of STEPS, then linearly down to 0
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, 2 * (1 - s / STEPS)))
+
+
+bce = nn.BCEWithLogitsLoss()
+
+def update_D(D, opt_D, real, fake):
+    # D's step: label 1 for real images, label 0 for fakes. detach(): this step must not change G.
+    score_real, score_fake = D(real), D(fake.detach())
+    loss = bce(score_real, torch.ones_like(score_real)) + bce(score_fake, torch.zeros_like(score_fake))
+    opt_D.zero_grad()
+    loss.backward()
+    opt_D.step()
+    return loss, torch.sigmoid(score_real).mean(), torch.sigmoid(score_fake).mean()
+
+def update_G(G, D, opt_G, fake, saturating=False):
+    # G's step, against the D that was just updated.
+    score = D(fake)
+    if saturating:   # the minimax loss as written: minimize log(1 - D(G(z))) = -BCE(score, label 0)
+        loss = -bce(score, torch.zeros_like(score))
+    else:            # non-saturating: minimize -log D(G(z)) = BCE(score, label 1)
+        loss = bce(score, torch.ones_like(score))
+    opt_G.zero_grad()
+    loss.backward()
+    grad_norm = nn.utils.clip_grad_norm_(G.parameters(), float("inf"))  # measures, never clips
+    opt_G.step()
+    return loss, torch.sigmoid(score).mean(), grad_norm
+
+def make_step(G, D, opt_G, opt_D, saturating=False, ema=None):
+    schedules = [decay_schedule(opt_G), decay_schedule(opt_D)]
+    def step(real, labels):   # labels are not used: the vanilla GAN never sees them
+        fake = G(torch.randn(len(real), NZ, device=dev))
+        loss_d, d_x, d_g_z1 = update_D(D, opt_D, real, fake)
+        loss_g, d_g_z2, g_grad_norm = update_G(G, D, opt_G, fake, saturating)
+        for s in schedules:
+            s.step()
+        if ema is not None:
+            ema.update(G)
+        return {"loss_d": loss_d, "loss_g": loss_g, "d_x": d_x, "d_g_z1": d_g_z1, "d_g_z2": d_g_z2,
+                "g_grad_norm": g_grad_norm}
+    return step
