@@ -17,7 +17,7 @@ SHORT = MILESTONES[1]                                                 # each com
 N_EVAL = helpers.pick(quick=300, standard=2000, full=10_000)          # samples for the quality meter
 EMA_DECAY = helpers.pick(quick=0.99, standard=0.999, full=0.9995)     # weight averaging, as in notebook 01
 SAMPLE_EVERY = max(1, STEPS // 8)                                     # keep the fixed-noise grid this often
-# DCGAN's published recipe (seeds 001, 002 and 004 use it): nz 100, batch 64, Adam betas (0.5, 0.999), lr 2e-4.
+# DCGAN's published recipe, the one most course material uses: nz 100, batch 64, Adam betas (0.5, 0.999), lr 2e-4.
 # We keep all of it but the learning rate: small networks on a CPU budget learn faster at 1e-3 (section 2).
 NZ, BATCH, LR, BETAS = 100, 64, 1e-3, (0.5, 0.999)
 NGF = NDF = 32   # filters: G's layers have 4, 2 and 1 times NGF; the PyTorch example uses 64 (section 2)

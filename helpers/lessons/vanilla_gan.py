@@ -10,8 +10,8 @@ import helpers
 dev = helpers.device()
 
 # Every setting that depends on the run mode, in one place.
-STEPS = helpers.pick(quick=600, standard=10_000, full=100_000)   # seed 000 trained 100k iterations
-SHORT = STEPS // 5                                                # ... and compared with 20k: the same ratio
+STEPS = helpers.pick(quick=600, standard=10_000, full=100_000)   # full mode: 100k iterations, a common budget
+SHORT = STEPS // 5                                                # the short run of section 6: a fifth of it
 BATCH, NZ, LR = 128, 64, 1e-3
 N_EVAL = helpers.pick(quick=500, standard=2000, full=10_000)     # samples for the quality meter
 EMA_DECAY = helpers.pick(quick=0.99, standard=0.999, full=0.9995)  # weight averaging, see section 4
