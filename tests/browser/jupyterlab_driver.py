@@ -115,7 +115,15 @@ class Lab:
 
     def picture(self, locator) -> bytes:
         """A screenshot of what the element shows now (the bytes change when the picture does)."""
-        locator.scroll_into_view_if_needed()
+        from playwright.sync_api import Error
+
+        for _ in range(4):
+            try:
+                locator.scroll_into_view_if_needed()
+                return locator.screenshot(animations="disabled")
+            except Error as err:   # an output updated in place is a new element: take the new one
+                if "not attached" not in str(err):
+                    raise
         return locator.screenshot(animations="disabled")
 
     def wait_changed(self, locator, before: bytes, timeout: float = 30) -> bytes:
