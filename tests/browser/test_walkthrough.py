@@ -9,6 +9,11 @@ DASHBOARD = ".jp-RenderedImage img"           # the dashboard: PNGs shown throug
 PROGRESS = ".widget-hbox:has(> .widget-hprogress)"   # tqdm's bar in a notebook: label, bar, "n/total [time]"
 
 
+def shown_png(cell) -> str:
+    """The PNG the first dashboard shows now (its data URL): it changes when the dashboard is redrawn."""
+    return cell.locator(DASHBOARD).first.get_attribute("src")
+
+
 def watch_training(lab, cell, runs: int, timeout: float = 1200) -> dict:
     """Poll the training cell until it has run: the most dashboards and progress bars it ever held (more
     than one per training run fails at once), and whether the first dashboard and bar changed in place."""
@@ -24,7 +29,7 @@ def watch_training(lab, cell, runs: int, timeout: float = 1200) -> dict:
             lab.shot("stacked-outputs", cell)
             raise AssertionError(f"{runs} training runs left a stack of outputs instead of updating in place: {seen}")
         if seen["dashboards"] and seen["bars"] and not seen["redrawn"]:
-            now = (lab.picture(cell.locator(DASHBOARD).first), cell.locator(PROGRESS).first.inner_text())
+            now = (shown_png(cell), cell.locator(PROGRESS).first.inner_text())
             if first is None:
                 first = now
                 lab.shot("dashboard-first", cell)
@@ -78,8 +83,14 @@ print(f"sampled {tuple(x.shape)} after {history.steps} steps; interrupted: {hist
     cell = lab.cell(1)
     cell.locator(DASHBOARD).first.wait_for(timeout=120_000)
     cell.locator(PROGRESS).first.wait_for()
-    lab.page.wait_for_timeout(2000)
+    first = shown_png(cell)
     lab.shot("training", cell)
+    deadline = time.monotonic() + 300
+    while shown_png(cell) == first:       # the live dashboard redraws in place while training runs
+        assert time.monotonic() < deadline, "the dashboard was not redrawn while training ran"
+        time.sleep(0.5)
+    assert cell.locator(DASHBOARD).count() == 1
+    lab.shot("training-later", cell)
     lab.page.locator('.jp-NotebookPanel-toolbar [data-command="notebook:interrupt-kernel"]').first.click()   # stop (■)
     lab.wait_done(timeout=60)
     lab.shot("after-stop")
