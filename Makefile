@@ -22,10 +22,18 @@ $(STAMP): pyproject.toml
 reports: $(STAMP)
 	$(PY) -m tools.reports
 
-## The whole test suite in quick mode: unit tests, then the notebooks through nbval.
+## The whole test suite in quick mode: unit tests, the notebooks through nbval, then the browser tests
+## (JupyterLab driven by the system's Chromium; screenshots in test-output/browser/) when Chromium is installed.
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
 test: $(STAMP)
 	GAN_COURSE_MODE=quick $(PY) -m pytest -q tests
 	GAN_COURSE_MODE=quick $(PY) -m pytest -q --nbval notebooks
+	@if [ -n "$(CHROMIUM)" ]; then \
+		echo "GAN_COURSE_MODE=quick CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/browser"; \
+		GAN_COURSE_MODE=quick CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/browser; \
+	else \
+		echo "Browser tests skipped: Chromium is not installed (Debian/Ubuntu: sudo apt-get install chromium; then make test)."; \
+	fi
 
 ## Export the notebooks' #@save cells to helpers/lessons/ (after editing such a cell; tests/test_lessons.py
 ## fails until the modules match the notebooks).

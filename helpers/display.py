@@ -10,6 +10,7 @@ one-sentence error display.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Callable
 
 import torch
@@ -21,21 +22,30 @@ from .config import CourseError
 LOG_KEYS = {"loss_d": "Loss_D", "loss_g": "Loss_G", "d_x": "D(x)"}
 
 
+# Environment variables a front end sets in the kernels it starts: jupyter_server (JupyterLab, Notebook 7)
+# names the notebook in JPY_SESSION_NAME; VS Code's Jupyter extension runs the kernel under VSCODE_PID;
+# Colab's runtime sets COLAB_RELEASE_TAG.
+FRONTEND_VARIABLES = ("JPY_SESSION_NAME", "VSCODE_PID", "COLAB_RELEASE_TAG")
+
+
 def in_notebook() -> bool:
+    """True in a Jupyter kernel: IPython's shell is ipykernel's ``ZMQInteractiveShell`` or a subclass of it
+    (Colab's shell is one)."""
     try:
         from IPython import get_ipython
     except ImportError:
         return False
     shell = get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+    return shell is not None and any(c.__name__ == "ZMQInteractiveShell" for c in type(shell).__mro__)
 
 
 def live_frontend() -> bool:
-    """True when a person is watching: a kernel started by JupyterLab/Notebook or VS Code."""
+    """True when a person is watching: a kernel started by JupyterLab, Notebook 7, VS Code or Colab, not
+    by nbconvert/nbval. ``GAN_COURSE_LIVE=1`` or ``0`` overrides."""
     forced = os.environ.get("GAN_COURSE_LIVE", "").strip()
     if forced in ("0", "1"):
         return forced == "1"
-    return in_notebook() and any(k in os.environ for k in ("JPY_SESSION_NAME", "VSCODE_PID"))
+    return in_notebook() and (any(k in os.environ for k in FRONTEND_VARIABLES) or "google.colab" in sys.modules)
 
 
 class Dashboard:

@@ -63,12 +63,17 @@ class Generator(nn.Module):
         if not isinstance(n, int) or n < 1:
             raise CourseError(f"n must be a positive whole number of samples; got {n!r}.")
         labels = self.check_labels(n, labels)
+        return self.images(self.noise(n, seed), labels)
+
+    @torch.no_grad()
+    def images(self, z: torch.Tensor, labels: torch.Tensor | None = None, chunk: int = 500) -> torch.Tensor:
+        """G's images for the given ``z`` (and ``labels``) as a float CPU tensor in ``[0, 1]``: in eval mode,
+        without gradients, ``chunk`` at a time; the training mode is restored afterwards."""
         was_training = self.training
         self.eval()
         try:
-            z = self.noise(n, seed)
             args = (z,) if labels is None else (z, labels)
-            out = torch.cat([self(*[a[i:i + 500] for a in args]) for i in range(0, n, 500)])
+            out = torch.cat([self(*[a[i:i + chunk] for a in args]) for i in range(0, len(z), chunk)])
         finally:
             self.train(was_training)
         return ((out.float().cpu() + 1) / 2).clamp(0, 1)

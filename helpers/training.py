@@ -13,6 +13,7 @@ front end (nbconvert, nbval, plain Python) training prints a short log and shows
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import sys
 import time
@@ -25,6 +26,7 @@ import torch
 from .config import CourseError
 from .data import Split, batches, batches_per_epoch
 from .display import LOG_KEYS, Dashboard, in_notebook, live_frontend
+from .models import Generator
 
 StepFn = Callable[[torch.Tensor, torch.Tensor], dict]
 
@@ -111,20 +113,9 @@ def log_line(epoch: int, epochs: int, batch: int, per_epoch: int, v: dict[str, f
     return "  ".join(parts)
 
 
-def fixed_noise_sampler(G: torch.nn.Module, fixed_z: torch.Tensor, fixed_labels: torch.Tensor | None = None):
-    """A function returning G's images in [0, 1] for the fixed noise, in eval mode, without gradients."""
-
-    @torch.no_grad()
-    def sample() -> torch.Tensor:
-        was_training = G.training
-        G.eval()
-        try:
-            out = G(fixed_z) if fixed_labels is None else G(fixed_z, fixed_labels)
-        finally:
-            G.train(was_training)
-        return ((out.float().cpu() + 1) / 2).clamp(0, 1)
-
-    return sample
+def fixed_noise_sampler(G: Generator, fixed_z: torch.Tensor, fixed_labels: torch.Tensor | None = None) -> Callable[[], torch.Tensor]:
+    """A function returning G's images in [0, 1] for the fixed noise (:meth:`helpers.models.Generator.images`)."""
+    return functools.partial(G.images, fixed_z, fixed_labels)
 
 
 def _nonfinite(values: dict[str, float]) -> str | None:
@@ -134,7 +125,7 @@ def _nonfinite(values: dict[str, float]) -> str | None:
     return None
 
 
-def train(step: StepFn, data: Split, *, steps: int, batch_size: int = 64, G: torch.nn.Module | None = None,
+def train(step: StepFn, data: Split, *, steps: int, batch_size: int = 64, G: Generator | None = None,
           fixed_z: torch.Tensor | None = None, fixed_labels: torch.Tensor | None = None,
           generator: torch.Generator | None = None, title: str = "", log_lines: int = 12,
           refresh_seconds: float = 2.0, snapshot_steps=(), on_divergence: str = "stop",

@@ -28,6 +28,20 @@ def test_sample_api():
     assert G.training  # sample() restores the mode it found
 
 
+def test_images_of_given_z_match_sample_and_the_training_grid():
+    from helpers.models import DCGANGenerator
+    from helpers.training import fixed_noise_sampler
+
+    G = DCGANGenerator(nz=8, ngf=8, num_classes=10)          # conditional, with BatchNorm: eval mode matters
+    z, labels = G.noise(5, seed=3), torch.tensor([0, 1, 2, 3, 8])
+    x = G.images(z, labels)
+    assert x.shape == (5, 1, 28, 28) and not x.requires_grad and 0 <= x.min() and x.max() <= 1
+    assert torch.equal(x, G.sample(5, labels=labels, seed=3))
+    assert torch.equal(x, fixed_noise_sampler(G, z, labels)())
+    assert torch.allclose(x, G.images(z, labels, chunk=2), atol=1e-6)   # chunked as sample() does for large n
+    assert G.training
+
+
 @pytest.mark.parametrize("n", [0, -2, 2.5, "3"])
 def test_sample_rejects_bad_counts(n):
     with pytest.raises(helpers.CourseError, match="positive whole number"):
