@@ -63,17 +63,24 @@ def test_stop_button_interrupts_training(lab):
     lab.open(lab.write_notebook("interrupt.ipynb", ["""
 import torch
 import helpers
-from helpers.recipes import gan_step
+from helpers.lessons.vanilla_gan import update_D, update_G   # notebook 01's own step functions
 
 helpers.short_errors()
 helpers.seed_everything(0)
 data = helpers.load_mnist(quiet=True)
 dev = data.train.images.device
 G, D = helpers.MLPGenerator(nz=16, hidden=(64,)).to(dev), helpers.MLPDiscriminator(hidden=(64,)).to(dev)
-opts = [torch.optim.Adam(m.parameters(), lr=1e-3, betas=(0.5, 0.999)) for m in (G, D)]
+opt_G, opt_D = [torch.optim.Adam(m.parameters(), lr=1e-3, betas=(0.5, 0.999)) for m in (G, D)]
 ema = helpers.EMA(G, decay=0.99)
+
+def step(real, labels):
+    fake = G(torch.randn(len(real), 16, device=dev))
+    loss_d, d_x, d_g_z1 = update_D(D, opt_D, real, fake)
+    loss_g, d_g_z2, _ = update_G(G, D, opt_G, fake)
+    ema.update(G)
+    return {"loss_d": loss_d, "loss_g": loss_g, "d_x": d_x, "d_g_z1": d_g_z1, "d_g_z2": d_g_z2}
 """, """
-history = helpers.train(gan_step(G, D, *opts, 16, dev, ema=ema), data.train, steps=1_000_000, batch_size=64,
+history = helpers.train(step, data.train, steps=1_000_000, batch_size=64,
                         G=ema.model, fixed_z=torch.randn(16, 16, device=dev), title="press stop")
 """, """
 x = ema.model.sample(8, seed=0)

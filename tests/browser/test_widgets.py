@@ -31,18 +31,14 @@ explorer
 
 def test_digit_picker_shows_the_chosen_digit(lab):
     lab.open(lab.write_notebook("digit_picker.ipynb", [SETUP, """
-from helpers.meter import classifier, predict
-from helpers.models import DCGANDiscriminator, DCGANGenerator
-from helpers.recipes import gan_step
+from helpers.digit_classifier import classifier, predict
+from helpers.lessons import conditional_gan as cgan   # notebook 04's players and step
 
-helpers.seed_everything(0)
 data = helpers.load_mnist(quiet=True)
-G, D = DCGANGenerator(nz=100, ngf=32, num_classes=10), DCGANDiscriminator(ndf=32, num_classes=10)
-G, D = G.to(data.train.images.device), D.to(data.train.images.device)
-opts = [torch.optim.Adam(m.parameters(), lr=1e-3, betas=(0.5, 0.999)) for m in (G, D)]
+G, D, opt_G, opt_D = cgan.make_players(seed=0)
 ema = helpers.EMA(G, decay=0.99, warmup=True)
-step = gan_step(G, D, *opts, 100, data.train.images.device, ema=ema, y_dim=10)
-helpers.train(step, data.train, steps=300, batch_size=64, generator=torch.Generator().manual_seed(0),
+step = cgan.make_step(G, D, opt_G, opt_D, ema)
+helpers.train(step, data.train, steps=900, batch_size=64, generator=torch.Generator().manual_seed(0),
               quiet=True, dashboard=False)
 picker = helpers.digit_picker(ema.model, digit=3, seed=0)
 picker
@@ -65,13 +61,12 @@ print(f"digit {picker.w_digit.value}: read as {read}; {read.count(picker.w_digit
     text = lab.output_text(2)
     match = re.search(r"digit 8: read as .*; (\d+) of (\d+) match", text)
     assert match, text
-    assert int(match[1]) >= 0.6 * int(match[2]), text
+    assert int(match[1]) >= 0.6 * int(match[2]), text   # 900 steps: 15 and 12 of 16 with seeds 0 and 1 (300 steps: 9)
 
 
 def test_gan_lab_step_and_play(lab):
     lab.open(lab.write_notebook("gan_lab.ipynb", [SETUP, """
-from helpers.toy2d import GANLab
-gan_lab = GANLab(steps_per_frame=5)
+gan_lab = helpers.gan_lab(steps_per_frame=5)
 gan_lab
 """]))
     lab.run_all()
