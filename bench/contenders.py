@@ -22,7 +22,7 @@ from torch import nn
 
 import helpers
 from helpers.lessons import conditional_gan, dcgan, vanilla_gan
-from helpers.meter import classifier, predict
+from helpers.digit_classifier import classifier, predict
 
 BETAS = (0.5, 0.999)   # the PyTorch example's Adam betas (the reference below)
 
