@@ -28,14 +28,19 @@ LOG_KEYS = {"loss_d": "Loss_D", "loss_g": "Loss_G", "d_x": "D(x)"}
 FRONTEND_VARIABLES = ("JPY_SESSION_NAME", "VSCODE_PID", "COLAB_RELEASE_TAG")
 
 
-def in_notebook() -> bool:
-    """True in a Jupyter kernel: IPython's shell is ipykernel's ``ZMQInteractiveShell`` or a subclass of it
-    (Colab's shell is one)."""
+def ipython_shell():
+    """The running IPython shell, or None (plain Python, or IPython not installed)."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return False
-    shell = get_ipython()
+        return None
+    return get_ipython()
+
+
+def in_notebook() -> bool:
+    """True in a Jupyter kernel: IPython's shell is ipykernel's ``ZMQInteractiveShell`` or a subclass of it
+    (Colab's shell is one)."""
+    shell = ipython_shell()
     return shell is not None and any(c.__name__ == "ZMQInteractiveShell" for c in type(shell).__mro__)
 
 
@@ -119,11 +124,7 @@ def short_errors() -> None:
     """In IPython, show a :class:`CourseError` as its one sentence, without a deep traceback.
 
     Each notebook calls this once, in its first cell; importing :mod:`helpers` changes nothing."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
+    shell = ipython_shell()
     if shell is None:
         return
 

@@ -21,7 +21,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 import torch
 
 from .config import CourseError
-from .display import short_errors
+from .display import ipython_shell, short_errors
 
 NOT_DIFFERENTIABLE = "not differentiable"
 STUB = re.compile(r"^(Exercise \d+\.\d+ \([^)]*\)): (.*)$", re.S)  # the message of a stub's NotImplementedError
@@ -113,11 +113,7 @@ def exercise_errors() -> None:
     yet: ...``). It installs :func:`helpers.short_errors` too (a notebook with exercises calls only this);
     any other error keeps its full traceback."""
     short_errors()
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
+    shell = ipython_shell()
     if shell is None:
         return
     before_types, before = shell.custom_exceptions, shell.CustomTB
