@@ -1,15 +1,17 @@
 """Notebook 06's exercises: each reference passes its own check, a stub is "not done yet", a planted mistake is named.
 
 The references are the notebook's solution cells (helpers.lessons.evaluation); the fixed inputs and the named
-mistakes are in helpers.evaluation_exercises. No notebook is executed here (notebook 06 takes about a minute
-in quick mode; its student edition is built, and run by nbval in its solution edition).
+mistakes are in helpers.evaluation_exercises. No kernel is started: the student edition's exercise and check
+cells run in-process (`python -m tools.grade` on the whole notebook takes about 50 s in quick mode).
 """
 import json
+import re
 
 import numpy as np
 import pytest
 import torch
 
+import helpers
 from helpers import evaluation_exercises as ex
 from helpers.exercises import ExerciseFailed, ExerciseNotDone, check_exercise
 from helpers.lessons import evaluation as reference
@@ -118,12 +120,16 @@ def test_a_planted_mistake_fails_with_its_name(name, student, named):
     assert message.startswith(f"✗ Exercise {name.split()[0]}") and named in message, message
 
 
+@pytest.mark.filterwarnings("ignore:Matrix is singular")   # scipy's sqrtm on the input with a dead feature
 def test_a_right_answer_written_differently_passes():
     assert check("6.2 frechet", frechet_with_scipy)
 
 
-def test_the_student_edition_has_the_three_stubs_and_no_solution(tmp_path):
-    path = build.ROOT / "notebooks" / "06_evaluation.ipynb"
+NOTEBOOK = build.ROOT / "notebooks" / "06_evaluation.ipynb"
+
+
+def test_the_student_edition_has_the_three_stubs_and_no_solution():
+    path = NOTEBOOK
     nb = json.loads(path.read_text(encoding="utf-8"))
     assert [f"{e.number} {e.name}" for e in build.find_exercises(nb, path.name)] == list(CHECKS)
     student = build.student_edition(nb, path.name)
@@ -132,3 +138,23 @@ def test_the_student_edition_has_the_three_stubs_and_no_solution(tmp_path):
         number, fn = name.split()
         assert f'raise NotImplementedError("Exercise {number} ({fn}): ' in text
     assert "kthvalue(k + 1" not in text and "np.linalg.eigvals" not in text
+
+
+def test_the_student_editions_check_cells_fail_as_is_and_pass_with_the_solutions_pasted_back(capsys):
+    """The notebook's own exercise and check cells, run in one namespace (the rest of the notebook, which loads
+    data and takes a minute, is left out: `python -m tools.grade` on the built edition does the full run)."""
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    student = build.student_edition(nb, NOTEBOOK.name)
+    found = build.find_exercises(nb, NOTEBOOK.name)
+    namespace = {"helpers": helpers, "exercises": ex, "reference": reference, "np": np, "torch": torch}
+    for e in found:
+        exec(build.source(student["cells"][e.cell]), namespace)
+        with pytest.raises(ExerciseNotDone, match="^✗ " + re.escape(f"{e.label} is not done yet: ")):
+            exec(build.source(student["cells"][e.check]), namespace)
+    for e in found:   # the round trip: each stub replaced by the solution's lines
+        lines = build.source(student["cells"][e.cell]).split("\n")
+        at = next(i for i, line in enumerate(lines) if line.strip() == "# YOUR CODE HERE")
+        exec("\n".join(lines[:at] + list(e.solution) + lines[at + 2:]), namespace)
+        exec(build.source(student["cells"][e.check]), namespace)
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("✓ Exercise")]
+    assert len(said) == len(found) == 3
