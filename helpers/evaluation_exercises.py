@@ -118,7 +118,7 @@ def _pr(fx, fr, k, rank, swap_radii=False, swap_out=False):
     def radii(f):
         return torch.cdist(f, f).kthvalue(rank, dim=1).values
     dist = torch.cdist(fr, fx)                                    # (real, samples)
-    if swap_radii:   # a sample inside a ball around some sample, a real digit inside a ball around some real digit
+    if swap_radii:   # a sample counted when its own ball holds a real digit, a real digit when its own ball holds a sample
         precision = (dist <= radii(fx)[None, :]).any(0).double().mean().item()
         recall = (dist <= radii(fr)[:, None]).any(1).double().mean().item()
     else:
