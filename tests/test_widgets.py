@@ -205,6 +205,7 @@ def test_lab_play_and_pause_without_an_event_loop(lab):
     lab.pause()
     lab._task.join(timeout=10)
     assert lab.gan.steps >= 10 and not lab.playing and not lab.play_button.disabled
+    assert "playing" not in lab.status.value, lab.status.value   # the status line says so at once
     steps = lab.gan.steps
     time.sleep(0.3)
     assert lab.gan.steps == steps  # paused means paused
@@ -221,6 +222,7 @@ def test_lab_plays_as_a_task_in_a_running_event_loop(lab):
 
     asyncio.run(asyncio.wait_for(click_play_then_pause(), timeout=30))
     assert lab.gan.steps >= 10 and not lab.playing and not lab.play_button.disabled and lab.error is None
+    assert "playing" not in lab.status.value, lab.status.value
 
 
 def test_lab_buttons_are_wired(lab):

@@ -39,6 +39,7 @@ class GANLab(CourseWidget):
         self.seed = seed
         self.frame_seconds: list[float] = []
         self._playing = False
+        self._last_status = ""   # the status line without "· playing" (render writes it)
         self._task = None
         self._lock = threading.Lock()
         self._axes = None
@@ -166,6 +167,7 @@ class GANLab(CourseWidget):
     def pause(self) -> None:
         self._playing = False
         self.play_button.disabled = False
+        self._show_status()   # the status line stops saying "playing" at once, not at the next redraw
 
     @property
     def playing(self) -> bool:
@@ -202,9 +204,13 @@ class GANLab(CourseWidget):
             curves.set_title(f"losses · last step: D {ld:.3f}, G {lg:.3f}", fontsize=10)
             png = figure_png(fig, dpi=80)
         show_png(self.image, png, natural_size=False)
-        self.status.value = (f"<span style='font-family:monospace'>step {gan.steps} · {cov.covered}/{cov.regions} "
-                             f"modes{' · playing' if self._playing else ''}</span>")
+        self._last_status = f"step {gan.steps} · {cov.covered}/{cov.regions} modes"
+        self._show_status()
         return png
+
+    def _show_status(self) -> None:
+        playing = " · playing" if self._playing else ""
+        self.status.value = f"<span style='font-family:monospace'>{self._last_status}{playing}</span>"
 
     def close(self) -> None:
         self.pause()
