@@ -32,6 +32,8 @@ def test_notebook_is_committed_clean(path):
     assert not dirty, f"{path.name} carries outputs in cells {dirty}: clear them before committing (the reports carry outputs)"
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     assert nb["metadata"].get("course", {}).get("summary"), f"{path.name} needs metadata.course.summary for the reports index"
+    no_id = [i for i, c in enumerate(nb["cells"]) if "id" not in c]
+    assert not no_id, f"{path.name}: cells {no_id} have no id (nbformat 4.5 needs one; nbformat.validator.normalize adds them)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
