@@ -25,16 +25,75 @@ D_EXTRA = 1      # 3x3 layers D adds at 14x14; DCGAN has none (sections 1 and 2)
 CLUSTERS = 50    # k-means clusters of the training digits: the bumps of section 5's prior
 
 
-def out_conv(i, k, s, p):
+def out_size(i, k, s, p, transposed=False):   # one side of a square input: size i, kernel k, stride s, padding p
+    # Exercise 3.1 · out_size (10 min): the output size of a convolution, or with transposed=True of a transposed convolution, from the two formulas above, as an int
+    ### BEGIN SOLUTION
+    if transposed:
+        return (i - 1) * s - 2 * p + k
     return (i + 2 * p - k) // s + 1
+    ### END SOLUTION
+
+def out_conv(i, k, s, p):
+    return out_size(i, k, s, p)
 
 def out_transposed(i, k, s, p):
-    return (i - 1) * s - 2 * p + k
+    return out_size(i, k, s, p, transposed=True)
+
+
+def generator_stack(nz=NZ, ngf=NGF):   # z as an nz-channel 1x1 image -> a 1x28x28 image in [-1, 1]
+    # Exercise 3.2 · generator_stack (15 min): G's layers as one nn.Sequential, in order: transposed convolutions nz -> 4 ngf (7x7), -> 2 ngf (14x14), -> ngf (28x28), each without bias and followed by BatchNorm and ReLU, then a 3x3 one to 1 channel (with bias) and Tanh; kernels, strides and paddings as in the text above
+    ### BEGIN SOLUTION
+    return nn.Sequential(
+        nn.ConvTranspose2d(nz, 4 * ngf, 7, 1, 0, bias=False),         # 1x1 -> 7x7
+        nn.BatchNorm2d(4 * ngf), nn.ReLU(True),
+        nn.ConvTranspose2d(4 * ngf, 2 * ngf, 4, 2, 1, bias=False),    # 7x7 -> 14x14
+        nn.BatchNorm2d(2 * ngf), nn.ReLU(True),
+        nn.ConvTranspose2d(2 * ngf, ngf, 4, 2, 1, bias=False),        # 14x14 -> 28x28
+        nn.BatchNorm2d(ngf), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf, 1, 3, 1, 1),                          # 28x28 -> 28x28, one channel
+        nn.Tanh(),
+    )
+    ### END SOLUTION
+
+
+def discriminator_stack(ndf=NDF, extra_layers=D_EXTRA):   # a 1x28x28 image -> one logit, shaped 1x1x1
+    # Exercise 3.3 · discriminator_stack (15 min): D's layers as one nn.Sequential, in order: a 4x4 stride-2 convolution 1 -> ndf (28 -> 14) with LeakyReLU(0.2) and no BatchNorm, extra_layers 3x3 stride-1 ones ndf -> ndf with LeakyReLU (14 -> 14), a 4x4 stride-2 one ndf -> 2 ndf without bias, with BatchNorm and LeakyReLU (14 -> 7), then a 7x7 one to a single logit (no Sigmoid)
+    ### BEGIN SOLUTION
+    layers = [nn.Conv2d(1, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]                     # 28 -> 14
+    for _ in range(extra_layers):
+        layers += [nn.Conv2d(ndf, ndf, 3, 1, 1), nn.LeakyReLU(0.2, True)]               # 14 -> 14
+    layers += [nn.Conv2d(ndf, 2 * ndf, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ndf),  # 14 -> 7
+               nn.LeakyReLU(0.2, True),
+               nn.Conv2d(2 * ndf, 1, 7, 1, 0)]                                          # 7 -> 1: the logit
+    return nn.Sequential(*layers)
+    ### END SOLUTION
+
+
+def init_weights(module):   # for model.apply(init_weights), which calls it on every layer of the model
+    # Exercise 3.4 · init_weights (10 min): DCGAN's initialization of one layer, in place: a Conv2d's or ConvTranspose2d's weights from N(0, 0.02) and its bias (if any) 0; a BatchNorm2d's weights from N(1, 0.02) and its bias 0; any other module unchanged
+    ### BEGIN SOLUTION
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+    ### END SOLUTION
+
+
+def with_layers(cls, layers, **config):
+    """helpers.models' class `cls` (sampling, checkpoints) holding `layers`, initialized by init_weights. The class
+    builds the same layers itself: those are replaced, and their random draws do not count."""
+    with torch.random.fork_rng(devices=[]):
+        model = cls(**config)
+    model.net = layers.apply(init_weights)
+    return model
 
 def make_players(nz=NZ, seed=0, d_extra=D_EXTRA, lr=LR, betas=BETAS):
     helpers.seed_everything(seed)
-    G = DCGANGenerator(nz=nz, ngf=NGF).to(dev)      # weights drawn from N(0, 0.02) by helpers.models.dcgan_init
-    D = DCGANDiscriminator(ndf=NDF, extra_layers=d_extra).to(dev)
+    G = with_layers(DCGANGenerator, generator_stack(nz, NGF), nz=nz, ngf=NGF).to(dev)    # Exercises 3.2 and 3.4
+    D = with_layers(DCGANDiscriminator, discriminator_stack(NDF, d_extra), ndf=NDF, extra_layers=d_extra).to(dev)
     opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
     opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
     return G, D, opt_G, opt_D
