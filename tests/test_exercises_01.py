@@ -4,7 +4,7 @@ solution line, its check cells fail as is and pass with the solutions pasted bac
 computes what it computed before.
 
 The references are the notebook's solution cells (helpers.lessons.vanilla_gan); the fixed inputs and the named
-mistakes are in helpers.vanilla_gan_exercises. No kernel is started: `python -m tools.grade` on the built
+mistakes are in helpers.exercise_cases.vanilla_gan. No kernel is started: `python -m tools.grade` on the built
 edition does the full run.
 """
 import copy
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 import helpers
-from helpers import vanilla_gan_exercises as ex
+from helpers.exercise_cases import vanilla_gan as ex
 from helpers.exercises import ExerciseFailed, ExerciseNotDone
 from helpers.lessons import vanilla_gan as reference
 from tools import exercises as build

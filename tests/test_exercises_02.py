@@ -4,7 +4,7 @@ helpers.losses computes (the notebook trained with those before, and must give t
 edition builds without a solution line (in a kernel: tests/test_student_edition.py, `python -m tools.grade`).
 
 The references are the notebook's solution cells (helpers.lessons.loss_saturation); the fixed inputs, what the
-checks compare and the named mistakes are in helpers.loss_saturation_exercises. No kernel is started.
+checks compare and the named mistakes are in helpers.exercise_cases.loss_saturation. No kernel is started.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 import helpers
-from helpers import loss_saturation_exercises as exercises
+from helpers.exercise_cases import loss_saturation as exercises
 from helpers import losses
 from helpers.exercises import ExerciseFailed, ExerciseNotDone
 from helpers.lessons import loss_saturation as reference

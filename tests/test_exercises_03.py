@@ -3,7 +3,7 @@ state, says "not done yet" for a stub, and names each planted mistake; the refer
 weights of helpers.models' classes (which later notebooks reload); the student edition builds without a solution line.
 
 The references are the notebook's solution cells (helpers.lessons.dcgan); the fixed inputs and the named mistakes are
-in helpers.dcgan_exercises. No kernel is started (`python -m tools.grade` runs the whole notebook).
+in helpers.exercise_cases.dcgan. No kernel is started (`python -m tools.grade` runs the whole notebook).
 """
 import json
 import re
@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 import helpers
-from helpers import dcgan_exercises as ex
+from helpers.exercise_cases import dcgan as ex
 from helpers.exercises import ExerciseFailed, ExerciseNotDone
 from helpers.lessons import dcgan as reference
 from helpers.models import DCGANDiscriminator, DCGANGenerator

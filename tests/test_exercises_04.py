@@ -1,7 +1,7 @@
 """Notebook 04's exercises: each reference passes its own check, a stub is "not done yet", a planted mistake is named.
 
 The references are the notebook's solution cells (helpers.lessons.conditional_gan); the fixed inputs and the named
-mistakes are in helpers.conditional_exercises. No kernel is started: the notebook's own exercise and check cells run
+mistakes are in helpers.exercise_cases.conditional_gan. No kernel is started: the notebook's own exercise and check cells run
 in-process (`python -m tools.grade` on the whole notebook takes about a minute in quick mode).
 """
 import json
@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 import helpers
-from helpers import conditional_exercises as ex
+from helpers.exercise_cases import conditional_gan as ex
 from helpers.exercises import ExerciseFailed, ExerciseNotDone
 from helpers.lessons import conditional_gan as reference
 from helpers.models import DCGANDiscriminator, DCGANGenerator

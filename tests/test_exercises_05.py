@@ -3,7 +3,7 @@ for a stub and names a planted mistake; ``search``, now split into the exercises
 ``search`` computed; the student edition has stubs and no solution line, and its checks pass with the solutions back.
 
 The references are the notebook's solution cells (helpers.lessons.inversion_restoration); the fixed inputs and the
-named mistakes are in helpers.inversion_exercises. No kernel is started (`python -m tools.grade` on the built
+named mistakes are in helpers.exercise_cases.inversion_restoration. No kernel is started (`python -m tools.grade` on the built
 notebook does the full run).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 import helpers
-from helpers import inversion_exercises as ex
+from helpers.exercise_cases import inversion_restoration as ex
 from helpers import restore as R
 from helpers.exercises import ExerciseFailed, ExerciseNotDone
 from helpers.lessons import inversion_restoration as reference

@@ -1,7 +1,7 @@
 """Notebook 06's exercises: each reference passes its own check, a stub is "not done yet", a planted mistake is named.
 
 The references are the notebook's solution cells (helpers.lessons.evaluation); the fixed inputs and the named
-mistakes are in helpers.evaluation_exercises. No kernel is started: the student edition's exercise and check
+mistakes are in helpers.exercise_cases.evaluation. No kernel is started: the student edition's exercise and check
 cells run in-process (`python -m tools.grade` on the whole notebook takes about 50 s in quick mode).
 """
 import json
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import helpers
-from helpers import evaluation_exercises as ex
+from helpers.exercise_cases import evaluation as ex
 from helpers.exercises import ExerciseFailed, ExerciseNotDone, check_exercise
 from helpers.lessons import evaluation as reference
 from tools import exercises as build

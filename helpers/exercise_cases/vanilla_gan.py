@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .exercises import Inputs, Mistake, grads
-from .models import MLPDiscriminator, MLPGenerator
+from ..exercises import Inputs, Mistake, grads
+from ..models import MLPDiscriminator, MLPGenerator
 
 _bce = nn.BCEWithLogitsLoss()
 _NZ, _BATCH = 8, 16

@@ -11,10 +11,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .exercises import Inputs, Mistake
-from .lessons import dcgan as reference
-from .models import count_parameters
-from .toy2d import one_thread
+from ..exercises import Inputs, Mistake
+from ..lessons import dcgan as reference
+from ..models import count_parameters
+from ..toy2d import one_thread
 
 
 def _shape(x) -> tuple:

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .exercises import NOT_DIFFERENTIABLE, Inputs, Mistake
+from ..exercises import NOT_DIFFERENTIABLE, Inputs, Mistake
 
 # --- 2.1 and 2.2: (D's loss, G's loss) from D's raw scores on real and fake images -------------------------
 

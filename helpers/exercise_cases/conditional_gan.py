@@ -17,8 +17,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .exercises import Inputs, Mistake
-from .models import DCGANGenerator
+from ..exercises import Inputs, Mistake
+from ..models import DCGANGenerator
 
 CLASSES = 10
 

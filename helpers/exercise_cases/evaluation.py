@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .exercises import Mistake
+from ..exercises import Mistake
 
 
 # --- 6.1 memorization(x, train, held, quantile): (share memorized, median distance ratio) ------------------

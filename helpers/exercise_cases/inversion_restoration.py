@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import restore as R
-from .data import to_unit
-from .exercises import Inputs, Mistake
+from .. import restore as R
+from ..data import to_unit
+from ..exercises import Inputs, Mistake
 
 
 # --- 5.1 mse_data and 5.2 l1_data (x, forward, y, observed) -> (restarts, n) ---------------------------------
