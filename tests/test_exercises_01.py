@@ -8,88 +8,27 @@ mistakes are in helpers.exercise_cases.vanilla_gan. No kernel is started: `pytho
 edition does the full run.
 """
 import copy
-import json
-import re
 
 import pytest
 import torch
 from torch import nn
 
 import helpers
+from exercise_support import NotebookChecks, standard_tests
 from helpers.exercise_cases import vanilla_gan as ex
-from helpers.exercises import ExerciseFailed, ExerciseNotDone
 from helpers.lessons import vanilla_gan as reference
-from tools import exercises as build
 
-NOTEBOOK = build.ROOT / "notebooks" / "01_vanilla_gan.ipynb"
-SOLUTION = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-EXERCISES = {f"{e.number} {e.name}": e for e in build.find_exercises(SOLUTION, NOTEBOOK.name)}
-MISTAKES = {"1.1 update_D": ex.UPDATE_D_MISTAKES, "1.2 update_G": ex.UPDATE_G_MISTAKES,
-            "1.3 who_is_winning": ex.WHO_IS_WINNING_MISTAKES}
+CHECKS = NotebookChecks("01_vanilla_gan.ipynb", reference, ex, nn=nn)
+EXERCISES = CHECKS.exercises
+pytestmark = pytest.mark.usefixtures("one_thread")
+TestEveryExercise = standard_tests(CHECKS)
 bce = nn.BCEWithLogitsLoss()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The checks' players are tiny: on a busy 2-core machine a second thread only waits (about 10x slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def namespace(**students):
-    """What the notebook's check cells see: its imports, and the exercise functions (the reference's unless given)."""
-    space = {"helpers": helpers, "torch": torch, "nn": nn, "exercises": ex, "reference": reference}
-    space.update({e.name: getattr(reference, e.name) for e in EXERCISES.values()})
-    space.update(students)
-    return space
-
-
-def run_check(name, student) -> None:
-    """The notebook's own check cell for exercise ``name`` (e.g. "1.1 update_D"), with ``student`` as the function."""
-    e = EXERCISES[name]
-    exec(build.source(SOLUTION["cells"][e.check]), namespace(**{e.name: student}))  # noqa: S102 - the notebook's cell
-
-
-def failure(name, student) -> str:
-    with pytest.raises(ExerciseFailed) as err:
-        run_check(name, student)
-    return str(err.value)
-
-
 def test_the_notebook_has_its_exercises():
-    assert list(EXERCISES) == ["1.1 update_D", "1.2 update_G", "1.3 who_is_winning"]
+    assert [f"{e.number} {e.name}" for e in EXERCISES.values()] == ["1.1 update_D", "1.2 update_G", "1.3 who_is_winning"]
     assert [e.minutes for e in EXERCISES.values()] == [15, 15, 10]
     assert all(e.check == e.cell + 1 for e in EXERCISES.values())   # each check right under its exercise
-
-
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_the_reference_passes_its_own_check_and_keeps_the_random_state(name, capsys):
-    torch.manual_seed(5)
-    before = torch.rand(1)
-    torch.manual_seed(5)
-    run_check(name, getattr(reference, EXERCISES[name].name))
-    assert torch.equal(torch.rand(1), before)
-    assert capsys.readouterr().out.startswith(f"✓ {EXERCISES[name].label} matches the reference")
-
-
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_a_stub_is_not_done_yet(name):
-    e = EXERCISES[name]
-
-    def stub(*args, **kwargs):
-        raise NotImplementedError(f"{e.label}: {e.task}")
-    with pytest.raises(ExerciseNotDone, match="^✗ " + re.escape(f"{e.label} is not done yet: ")):
-        run_check(name, stub)
-
-
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_every_named_mistake_is_recognised_as_itself(name):
-    """Each variant fails the check with its own hint (so the fixed inputs tell the mistakes apart)."""
-    for mistake in MISTAKES[name]:
-        if mistake.like is not None:
-            assert f"likely: {mistake.message}." in failure(name, mistake.like), mistake.message
 
 
 # Planted mistakes, written as a student would.
@@ -211,26 +150,26 @@ def who_is_winning_last_line(d_x, d_g_z, margin=0.05):
 
 
 @pytest.mark.parametrize("name, student, named", [
-    ("1.1 update_D", update_D_without_detach, "not detached"),
-    ("1.1 update_D", update_D_swapped_labels, "labels are swapped"),
-    ("1.1 update_D", update_D_without_zero_grad, "opt_D.zero_grad() is missing"),
-    ("1.1 update_D", update_D_stepping_another_optimizer, "D's parameters did not move"),
-    ("1.1 update_D", update_D_one_mean, "averaged over real and fake images together"),
-    ("1.2 update_G", update_G_saturating_by_default, "that is the saturating loss"),
-    ("1.2 update_G", update_G_without_zero_grad, "opt_G.zero_grad() is missing"),
-    ("1.2 update_G", update_G_stepping_another_optimizer, "G's parameters did not move"),
-    ("1.3 who_is_winning", who_is_winning_by_d_x_alone, "D(x) near 1/2 on its own is not a draw"),
-    ("1.3 who_is_winning", who_is_winning_last_line, "last logged step only"),
+    ("update_D", update_D_without_detach, "not detached"),
+    ("update_D", update_D_swapped_labels, "labels are swapped"),
+    ("update_D", update_D_without_zero_grad, "opt_D.zero_grad() is missing"),
+    ("update_D", update_D_stepping_another_optimizer, "D's parameters did not move"),
+    ("update_D", update_D_one_mean, "averaged over real and fake images together"),
+    ("update_G", update_G_saturating_by_default, "that is the saturating loss"),
+    ("update_G", update_G_without_zero_grad, "opt_G.zero_grad() is missing"),
+    ("update_G", update_G_stepping_another_optimizer, "G's parameters did not move"),
+    ("who_is_winning", who_is_winning_by_d_x_alone, "D(x) near 1/2 on its own is not a draw"),
+    ("who_is_winning", who_is_winning_last_line, "last logged step only"),
 ])
 def test_a_planted_mistake_fails_with_its_name(name, student, named):
-    message = failure(name, student)
+    message = CHECKS.failure(name, student)
     assert message.startswith(f"✗ {EXERCISES[name].label}") and named in message.partition(" — likely: ")[2], message
 
 
-@pytest.mark.parametrize("name, student", [("1.1 update_D", update_D_right_but_written_differently),
-                                           ("1.2 update_G", update_G_right_but_written_differently)])
+@pytest.mark.parametrize("name, student", [("update_D", update_D_right_but_written_differently),
+                                           ("update_G", update_G_right_but_written_differently)])
 def test_a_right_answer_written_differently_passes(name, student, capsys):
-    run_check(name, student)
+    CHECKS.run_check(name, student)
     assert capsys.readouterr().out.startswith(f"✓ {EXERCISES[name].label} matches")
 
 
@@ -280,27 +219,11 @@ def test_the_step_computes_what_it_computed_before(saturating, monkeypatch):
 # The student edition.
 
 def test_the_student_edition_has_the_stubs_and_no_solution():
-    student = build.student_edition(SOLUTION, NOTEBOOK.name)
-    assert not build.leaked_lines(SOLUTION, student, NOTEBOOK.name)
-    text = "\n".join(build.source(c) for c in student["cells"])
-    for e in EXERCISES.values():
-        assert f'raise NotImplementedError("{e.label}: ' in text
+    text = CHECKS.student_text()
     assert "fake.detach())" not in text and "loss_g = " not in text and "mean_real" not in text
 
 
-def test_the_student_editions_check_cells_fail_as_is_and_pass_with_the_solutions_pasted_back(capsys):
+def test_the_student_editions_check_cells_fail_as_is_and_pass_with_the_solutions_pasted_back():
     """The notebook's own exercise and check cells, run in one namespace (the rest of the notebook, which trains
     for a minute, is left out)."""
-    student = build.student_edition(SOLUTION, NOTEBOOK.name)
-    space = {"helpers": helpers, "torch": torch, "nn": nn, "exercises": ex, "reference": reference}
-    for e in EXERCISES.values():
-        exec(build.source(student["cells"][e.cell]).replace("#@save\n", "", 1), space)
-        with pytest.raises(ExerciseNotDone, match="^✗ " + re.escape(f"{e.label} is not done yet: ")):
-            exec(build.source(student["cells"][e.check]), space)
-    for e in EXERCISES.values():   # the round trip: each stub replaced by the solution's lines
-        lines = build.source(student["cells"][e.cell]).split("\n")
-        at = next(i for i, line in enumerate(lines) if line.strip() == "# YOUR CODE HERE")
-        exec("\n".join(lines[:at] + list(e.solution) + lines[at + 2:]), space)
-        exec(build.source(student["cells"][e.check]), space)
-    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("✓ Exercise")]
-    assert len(said) == len(EXERCISES) == 3
+    CHECKS.run_student_edition(CHECKS.namespace(references=False))

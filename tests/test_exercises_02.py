@@ -8,77 +8,34 @@ checks compare and the named mistakes are in helpers.exercise_cases.loss_saturat
 """
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
 import pytest
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 import helpers
-from helpers.exercise_cases import loss_saturation as exercises
+from exercise_support import NotebookChecks, standard_tests
 from helpers import losses
-from helpers.exercises import ExerciseFailed, ExerciseNotDone
+from helpers.exercise_cases import loss_saturation as exercises
 from helpers.lessons import loss_saturation as reference
 from tools import exercises as build
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "02_loss_saturation.ipynb"
-SOLUTION = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-EXERCISES = {ex.name: ex for ex in build.find_exercises(SOLUTION, NOTEBOOK.name)}
-MISTAKES = {"least_squares_losses": exercises.LEAST_SQUARES_MISTAKES, "hinge_losses": exercises.HINGE_MISTAKES,
-            "wgan_gp_critic_loss": exercises.WGAN_GP_MISTAKES}
-
-
-def run_check(name: str, student) -> None:
-    """The notebook's own check cell for ``name``, with ``student`` as the exercise's function."""
-    space = {"helpers": helpers, "torch": torch, "exercises": exercises, "reference": reference, name: student}
-    exec(build.source(SOLUTION["cells"][EXERCISES[name].check]), space)  # noqa: S102 - the notebook's check cell
-
-
-def failure(name: str, student) -> str:
-    with pytest.raises(ExerciseFailed) as err:
-        run_check(name, student)
-    return str(err.value)
-
-
-def stub(name):
-    def fn(*args, **kwargs):
-        raise NotImplementedError(f"{EXERCISES[name].label}: {EXERCISES[name].task}")
-    return fn
+CHECKS = NotebookChecks("02_loss_saturation.ipynb", reference, exercises)
+EXERCISES = CHECKS.exercises
+pytestmark = pytest.mark.usefixtures("one_thread")
+TestEveryExercise = standard_tests(CHECKS)
 
 
 def test_the_notebook_has_its_exercises():
     assert list(EXERCISES) == ["least_squares_losses", "hinge_losses", "wgan_gp_critic_loss"]
     assert [ex.number for ex in EXERCISES.values()] == ["2.1", "2.2", "2.3"]
     assert all(10 <= ex.minutes <= 20 for ex in EXERCISES.values())
+    assert [len(CHECKS.check_options(name)["cases"]) for name in EXERCISES] == [2, 2, 2]
 
 
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_the_reference_passes_its_own_check_and_keeps_the_random_state(name, capsys):
-    torch.manual_seed(5)
-    before = torch.rand(3)
-    torch.manual_seed(5)
-    run_check(name, getattr(reference, name))
-    assert torch.equal(torch.rand(3), before)
-    assert capsys.readouterr().out.strip().startswith(f"✓ {EXERCISES[name].label} matches the reference on 2 fixed inputs")
-
-
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_the_stub_is_not_done_yet(name):
-    with pytest.raises(ExerciseNotDone, match="^✗ " + re.escape(f"{EXERCISES[name].label} is not done yet: ")):
-        run_check(name, stub(name))
-
-
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_every_named_variant_is_recognised_as_itself(name):
-    """Each mistake written as a variant fails the check with its own hint (the inputs tell them apart)."""
-    variants = [m for m in MISTAKES[name] if m.like is not None]
-    assert len(variants) >= 2
-    for mistake in variants:
-        assert f"likely: {mistake.message}." in failure(name, mistake.like), mistake.message
+def test_each_exercise_names_at_least_two_mistakes_as_variants():
+    """(each is recognised as itself: TestEveryExercise)"""
+    assert all(len([m for m in CHECKS.mistakes(name) if m.like is not None]) >= 2 for name in EXERCISES)
 
 
 # Planted mistakes, written as a student would.
@@ -173,20 +130,20 @@ def gp_one_epsilon(*args, **kwargs):
     ("wgan_gp_critic_loss", gp_one_epsilon, "one ε for the whole batch"),
 ], ids=lambda v: v.__name__ if callable(v) else None)
 def test_a_planted_mistake_is_named(name, student, says):
-    message = failure(name, student)
-    assert message.startswith(f"✗ {EXERCISES[name].label}") and re.search("likely: .*" + re.escape(says), message), message
+    message = CHECKS.failure(name, student)
+    assert message.startswith(f"✗ {EXERCISES[name].label}") and says in message.partition(" — likely: ")[2], message
 
 
 def test_without_create_graph_only_the_critics_parameter_gradients_differ():
-    message = failure("wgan_gp_critic_loss", gp_without_create_graph)
+    message = CHECKS.failure("wgan_gp_critic_loss", gp_without_create_graph)
     assert "the gradient with respect to the critic's parameters differs" in message, message
 
 
 def test_a_right_answer_written_differently_passes(capsys):
-    run_check("least_squares_losses", lambda r, f: (0.5 * F.mse_loss(r, torch.ones_like(r)) + 0.5 * F.mse_loss(f, torch.zeros_like(f)),
-                                                    0.5 * F.mse_loss(f, torch.ones_like(f))))
-    run_check("hinge_losses", lambda r, f: (torch.clamp(1 - r, min=0).mean() + torch.clamp(1 + f, min=0).mean(), -torch.mean(f)))
-    run_check("wgan_gp_critic_loss", gp_with)   # ε of shape (batch, 1, 1, 1), the gradient by grad_outputs, no detach
+    CHECKS.run_check("least_squares_losses", lambda r, f: (0.5 * F.mse_loss(r, torch.ones_like(r)) + 0.5 * F.mse_loss(f, torch.zeros_like(f)),
+                                                           0.5 * F.mse_loss(f, torch.ones_like(f))))
+    CHECKS.run_check("hinge_losses", lambda r, f: (torch.clamp(1 - r, min=0).mean() + torch.clamp(1 + f, min=0).mean(), -torch.mean(f)))
+    CHECKS.run_check("wgan_gp_critic_loss", gp_with)   # ε of shape (batch, 1, 1, 1), the gradient by grad_outputs, no detach
     assert capsys.readouterr().out.count("✓ Exercise") == 3
 
 
@@ -231,18 +188,14 @@ def test_the_critic_loss_is_helpers_losses_with_the_same_random_draw():
 
 
 def test_the_notebook_trains_with_the_exercises():
-    text = "\n".join(build.source(c) for c in SOLUTION["cells"] if c["cell_type"] == "code")
+    text = "\n".join(build.source(c) for c in CHECKS.solution["cells"] if c["cell_type"] == "code")
     assert "losses.get_loss(" not in text and "losses.gradient_penalty(" not in text
     assert "wgan_gp_critic_loss(score_real, score_fake, D, real, fake, lam=loss.penalty)" in text
     assert "helpers.exercise_errors()" in text and "helpers.short_errors()" not in text
 
 
 def test_the_student_edition_has_the_three_stubs_and_no_solution():
-    student = build.student_edition(SOLUTION, NOTEBOOK.name)
-    assert build.leaked_lines(SOLUTION, student, NOTEBOOK.name) == []
-    text = "\n".join(build.source(c) for c in student["cells"])
-    for ex in EXERCISES.values():
-        assert f'raise NotImplementedError("{ex.label}: ' in text
+    text = CHECKS.student_text()
     for line in ("(grad,) = torch.autograd.grad(D(mix).sum(), mix, create_graph=True)", "F.relu(1 - real_scores)",
                  "0.5 * ((fake_scores - 1) ** 2)"):
         assert line not in text

@@ -5,76 +5,26 @@ weights of helpers.models' classes (which later notebooks reload); the student e
 The references are the notebook's solution cells (helpers.lessons.dcgan); the fixed inputs and the named mistakes are
 in helpers.exercise_cases.dcgan. No kernel is started (`python -m tools.grade` runs the whole notebook).
 """
-import json
-import re
-
 import pytest
 import torch
 from torch import nn
 
-import helpers
+from exercise_support import NotebookChecks, standard_tests
 from helpers.exercise_cases import dcgan as ex
-from helpers.exercises import ExerciseFailed, ExerciseNotDone
 from helpers.lessons import dcgan as reference
 from helpers.models import DCGANDiscriminator, DCGANGenerator
-from helpers.toy2d import one_thread
 from tools import exercises as build
 
-NOTEBOOK = build.ROOT / "notebooks" / "03_dcgan.ipynb"
-SOLUTION = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-EXERCISES = {e.name: e for e in build.find_exercises(SOLUTION, NOTEBOOK.name)}
-MISTAKES = {"out_size": ex.SIZE_MISTAKES, "generator_stack": ex.GENERATOR_MISTAKES,
-            "discriminator_stack": ex.DISCRIMINATOR_MISTAKES, "init_weights": ex.INIT_MISTAKES}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small layers: on a busy 2-core machine a second thread makes each check several times slower."""
-    with one_thread():
-        yield
-
-
-def run_check(name: str, student) -> None:
-    """The notebook's own check cell for ``name``, with ``student`` as the exercise's function."""
-    space = {"helpers": helpers, "exercises": ex, "reference": reference, name: student}
-    exec(build.source(SOLUTION["cells"][EXERCISES[name].check]), space)  # noqa: S102 - the notebook's check cell
-
-
-def failure(name: str, student) -> str:
-    with pytest.raises(ExerciseFailed) as err:
-        run_check(name, student)
-    return str(err.value)
+CHECKS = NotebookChecks("03_dcgan.ipynb", reference, ex)
+EXERCISES = CHECKS.exercises
+pytestmark = pytest.mark.usefixtures("one_thread")   # small layers: a second thread makes each check several times slower
+TestEveryExercise = standard_tests(CHECKS)
 
 
 def test_the_notebook_has_its_exercises():
     assert list(EXERCISES) == ["out_size", "generator_stack", "discriminator_stack", "init_weights"]
     assert [e.number for e in EXERCISES.values()] == ["3.1", "3.2", "3.3", "3.4"]
     assert all(5 <= e.minutes <= 15 for e in EXERCISES.values())
-
-
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_the_reference_passes_its_own_check_and_keeps_the_random_state(name, capsys):
-    torch.manual_seed(5)
-    before = torch.rand(3)
-    torch.manual_seed(5)
-    run_check(name, getattr(reference, name))
-    assert torch.equal(torch.rand(3), before)
-    assert capsys.readouterr().out.startswith(f"✓ {EXERCISES[name].label} matches the reference")
-
-
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_a_stub_is_not_done_yet(name):
-    def stub(*args, **kwargs):
-        raise NotImplementedError(f"{EXERCISES[name].label}: {EXERCISES[name].task}")
-    with pytest.raises(ExerciseNotDone, match="^✗ " + re.escape(f"{EXERCISES[name].label} is not done yet: ")):
-        run_check(name, stub)
-
-
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_every_named_mistake_is_recognised_as_itself(name):
-    """Each variant fails the check with its own hint (so the fixed inputs tell the mistakes apart)."""
-    for mistake in (m for m in MISTAKES[name] if m.like is not None):
-        assert f"likely: {mistake.message}." in failure(name, mistake.like), mistake.message
 
 
 # Planted mistakes, written as a student would.
@@ -146,7 +96,7 @@ PLANTED = [  # (exercise, a plausible wrong answer, what the check must say)
 
 @pytest.mark.parametrize("name, student, says", PLANTED, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(PLANTED)])
 def test_a_planted_mistake_fails_with_its_name(name, student, says):
-    message = failure(name, student)
+    message = CHECKS.failure(name, student)
     assert message.startswith(f"✗ {EXERCISES[name].label}") and says in message, message
 
 
@@ -177,36 +127,24 @@ def test_make_players_puts_the_exercise_layers_in_the_classes():
 
 
 def test_the_student_edition_has_the_stubs_and_no_solution():
-    student = build.student_edition(SOLUTION, NOTEBOOK.name)
-    text = "\n".join(build.source(c) for c in student["cells"])
-    for e in EXERCISES.values():
-        assert f'raise NotImplementedError("{e.label}: ' in text
+    text = CHECKS.student_text()
     assert "(i + 2 * p - k) // s + 1" not in text and "nn.Tanh()" not in text and "normal_(module.weight" not in text
 
 
-def test_the_student_editions_cells_fail_as_is_and_pass_with_the_solutions_pasted_back(capsys):
+def test_the_student_editions_cells_fail_as_is_and_pass_with_the_solutions_pasted_back():
     """The notebook's exercise and check cells (and the cells that use the exercises before training), run in one
     namespace: as is, each check says "not done yet" and make_players stops naming the exercise it needs; with the
     solutions pasted back, every check passes."""
-    student = build.student_edition(SOLUTION, NOTEBOOK.name)
     settings = {n: getattr(reference, n) for n in ("NZ", "NGF", "NDF", "D_EXTRA", "LR", "BETAS", "dev")}
-    space = {"helpers": helpers, "exercises": ex, "reference": reference, "torch": torch, "nn": nn,
-             "DCGANGenerator": DCGANGenerator, "DCGANDiscriminator": DCGANDiscriminator, **settings}
-    players = next(c for c in student["cells"] if build.source(c).startswith("#@save\ndef with_layers"))
-    for e in EXERCISES.values():
-        exec(build.source(student["cells"][e.cell]), space)  # noqa: S102
-        with pytest.raises(ExerciseNotDone, match="^✗ " + re.escape(f"{e.label} is not done yet: ")):
-            exec(build.source(student["cells"][e.check]), space)  # noqa: S102
-    exec(build.source(players), space)  # noqa: S102
-    with pytest.raises(NotImplementedError, match=r"^Exercise 3\.2 \(generator_stack\): "):
-        space["make_players"]()
-    for e in EXERCISES.values():   # the round trip: each stub replaced by the solution's lines
-        lines = build.source(student["cells"][e.cell]).split("\n")
-        at = next(i for i, line in enumerate(lines) if line.strip() == "# YOUR CODE HERE")
-        exec("\n".join(lines[:at] + list(e.solution) + lines[at + 2:]), space)  # noqa: S102
-        exec(build.source(student["cells"][e.check]), space)  # noqa: S102
-    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("✓ Exercise")]
-    assert len(said) == len(EXERCISES) == 4
+    space = CHECKS.namespace(references=False, nn=nn, DCGANGenerator=DCGANGenerator,
+                             DCGANDiscriminator=DCGANDiscriminator, **settings)
+
+    def make_players_needs_the_generator(student, space):
+        players = next(c for c in student["cells"] if build.source(c).startswith("#@save\ndef with_layers"))
+        exec(build.source(players), space)  # noqa: S102
+        with pytest.raises(NotImplementedError, match=r"^Exercise 3\.2 \(generator_stack\): "):
+            space["make_players"]()
+    CHECKS.run_student_edition(space, before_filling=make_players_needs_the_generator)
     G, _, _, _ = space["make_players"]()
     G_ref, _, _, _ = reference.make_players()
     assert all(torch.equal(a, b) for a, b in zip(G.state_dict().values(), G_ref.state_dict().values()))

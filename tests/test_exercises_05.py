@@ -8,8 +8,6 @@ notebook does the full run).
 """
 from __future__ import annotations
 
-import json
-import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,69 +16,23 @@ import torch
 from torch import nn
 
 import helpers
-from helpers.exercise_cases import inversion_restoration as ex
+from exercise_support import NotebookChecks, standard_tests
 from helpers import restore as R
-from helpers.exercises import ExerciseFailed, ExerciseNotDone
+from helpers.exercise_cases import inversion_restoration as ex
 from helpers.lessons import inversion_restoration as reference
 from tools import exercises as build
 
-NOTEBOOK = build.ROOT / "notebooks" / "05_inversion_restoration.ipynb"
-SOLUTION = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-EXERCISES = {e.name: e for e in build.find_exercises(SOLUTION, NOTEBOOK.name)}
-MISTAKES = {"mse_data": ex.MSE_MISTAKES, "l1_data": ex.L1_MISTAKES, "invert": ex.INVERT_MISTAKES}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The checks run tiny tensors for a few Adam steps: one thread is faster than several fighting for the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def run_check(name: str, student) -> None:
-    """The notebook's own check cell of exercise ``name``, with ``student`` as the exercise's function."""
-    space = {"helpers": helpers, "exercises": ex, "reference": reference, name: student}
-    exec(build.source(SOLUTION["cells"][EXERCISES[name].check]), space)  # noqa: S102 - the notebook's own check cell
-
-
-def failure(name: str, student) -> str:
-    with pytest.raises(ExerciseFailed) as err:
-        run_check(name, student)
-    return str(err.value)
+CHECKS = NotebookChecks("05_inversion_restoration.ipynb", reference, ex)
+EXERCISES = CHECKS.exercises
+pytestmark = pytest.mark.usefixtures("one_thread")   # tiny tensors for a few Adam steps: one thread is faster
+TestEveryExercise = standard_tests(CHECKS)
 
 
 def test_the_notebook_has_its_exercises():
     assert [(e.number, e.name, e.minutes) for e in EXERCISES.values()] == [
         ("5.1", "mse_data", 15), ("5.2", "l1_data", 10), ("5.3", "invert", 20)]
-    opening = build.source(SOLUTION["cells"][0])
+    opening = build.source(CHECKS.solution["cells"][0])
     assert all(f"{e.number} `{e.name}` ({e.minutes} min)" in opening for e in EXERCISES.values())
-
-
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_the_reference_passes_its_own_check_and_keeps_the_random_state(name, capsys):
-    torch.manual_seed(5)
-    before = torch.rand(1)
-    torch.manual_seed(5)
-    run_check(name, getattr(reference, name))
-    assert torch.equal(torch.rand(1), before)
-    assert capsys.readouterr().out.startswith(f"✓ {EXERCISES[name].label} matches the reference")
-
-
-@pytest.mark.parametrize("name", list(EXERCISES))
-def test_a_stub_is_not_done_yet(name):
-    def stub(*args, **kwargs):
-        raise NotImplementedError(f"{EXERCISES[name].label}: {EXERCISES[name].task}")
-    with pytest.raises(ExerciseNotDone, match="^✗ " + re.escape(f"{EXERCISES[name].label} is not done yet: ")):
-        run_check(name, stub)
-
-
-@pytest.mark.parametrize("name, mistake", [(n, m) for n, ms in MISTAKES.items() for m in ms if m.like is not None],
-                         ids=lambda v: v if isinstance(v, str) else v.message[:40])
-def test_every_named_mistake_is_recognised_as_itself(name, mistake):
-    """Each variant fails the check with its own hint (so the fixed inputs tell the mistakes apart)."""
-    assert f"likely: {mistake.message}." in failure(name, mistake.like)
 
 
 # Planted mistakes, written as a student would.
@@ -142,7 +94,7 @@ def invert_with(**wrong):
     ("invert", invert_with(call_last=False), "each_step is not called at every t"),
 ], ids=lambda v: v if isinstance(v, str) and len(v) < 12 else None)
 def test_a_planted_mistake_fails_with_its_name(name, student, named):
-    message = failure(name, student)
+    message = CHECKS.failure(name, student)
     assert message.startswith(f"✗ {EXERCISES[name].label}") and "likely: " + named in message, message
 
 
@@ -153,8 +105,8 @@ def mse_written_differently(x, forward, y, observed):
 
 
 def test_right_answers_written_differently_pass():
-    run_check("mse_data", mse_written_differently)
-    run_check("invert", student_invert)   # reshape for view, z ** 2 / n_z, the prior summed apart
+    CHECKS.run_check("mse_data", mse_written_differently)
+    CHECKS.run_check("invert", student_invert)   # reshape for view, z ** 2 / n_z, the prior summed apart
 
 
 # search, split into the exercises, computes what the one-piece search of the notebook computed (copied here
@@ -234,27 +186,11 @@ def test_search_computes_what_the_one_piece_search_computed(task, monkeypatch):
 
 
 def test_the_student_edition_has_the_stubs_and_no_solution():
-    student = build.student_edition(SOLUTION, NOTEBOOK.name)
-    text = "\n".join(build.source(c) for c in student["cells"])
-    for e in EXERCISES.values():
-        assert f'raise NotImplementedError("{e.label}: ' in text
+    text = CHECKS.student_text()
     assert "opt.zero_grad()" not in text and "r.abs()" not in text
-    assert build.leaked_lines(SOLUTION, student, NOTEBOOK.name) == []
 
 
-def test_the_student_editions_check_cells_fail_as_is_and_pass_with_the_solutions_pasted_back(capsys):
+def test_the_student_editions_check_cells_fail_as_is_and_pass_with_the_solutions_pasted_back():
     """The notebook's own exercise and check cells, run in one namespace (the rest of the notebook, which loads a
     generator and data, is left out: `python -m tools.grade` on the built edition does the full run)."""
-    student = build.student_edition(SOLUTION, NOTEBOOK.name)
-    space = {"helpers": helpers, "exercises": ex, "reference": reference, "torch": torch, "np": np}
-    for e in EXERCISES.values():
-        exec(build.source(student["cells"][e.cell]).replace("#@save\n", "", 1), space)  # noqa: S102
-        with pytest.raises(ExerciseNotDone, match="^✗ " + re.escape(f"{e.label} is not done yet: ")):
-            exec(build.source(student["cells"][e.check]), space)  # noqa: S102
-    for e in EXERCISES.values():   # the round trip: each stub replaced by the solution's lines
-        lines = build.source(student["cells"][e.cell]).split("\n")
-        at = next(i for i, line in enumerate(lines) if line.strip() == "# YOUR CODE HERE")
-        exec("\n".join(lines[:at] + list(e.solution) + lines[at + 2:]), space)  # noqa: S102
-        exec(build.source(student["cells"][e.check]), space)  # noqa: S102
-    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("✓ Exercise")]
-    assert len(said) == len(EXERCISES) == 3
+    CHECKS.run_student_edition(CHECKS.namespace(references=False, np=np))
