@@ -138,23 +138,16 @@ class NotebookChecks:
         return said
 
 
-def standard_tests(checks: NotebookChecks, unrecognised: dict[str, str] | None = None) -> type:
+def standard_tests(checks: NotebookChecks) -> type:
     """The tests every notebook with exercises has, as a class for the test module to name ``Test...``: for each
     exercise, the reference passes its own check (on all its fixed inputs) and keeps the random state, and a stub
-    is "not done yet"; each named mistake written as a variant (``Mistake(like=...)``) fails with its own hint.
-
-    ``unrecognised``: ``{"js_divergence-3": why}``, variants (the exercise's name and the mistake's index in its
-    check cell) known not to be recognised: their test is expected to fail (strictly: it says when they are)."""
+    is "not done yet"; each named mistake written as a variant (``Mistake(like=...)``) fails with its own hint."""
     names = list(checks.exercises)
-    unrecognised = dict(unrecognised or {})
     variants = []
     for n in names:
         for k, m in enumerate(checks.mistakes(n)):
             if m.like is not None:
-                why = unrecognised.pop(f"{n}-{k}", None)
-                marks = [pytest.mark.xfail(reason=why, strict=True, raises=AssertionError)] if why else []
-                variants.append(pytest.param(n, m, id=f"{n}-{k}", marks=marks))
-    assert not unrecognised, f"no such variant: {list(unrecognised)}"
+                variants.append(pytest.param(n, m, id=f"{n}-{k}"))
 
     class StandardTests:
         @pytest.mark.parametrize("name", names)

@@ -318,3 +318,14 @@ def test_planted_mistakes_are_named(workdir, capsys):
     assert "1.1 g_loss    FAILED" in out and "likely: the sign is flipped." in out
     assert "1.2 update_D  FAILED" in out and "likely: G(z) was not detached, so D's step left gradients in G." in out
     assert "0 of 2 exercises passed." in out
+
+
+def test_an_infinity_is_reported_unless_the_other_side_has_the_same_one():
+    finite = lambda: torch.tensor([1.0, 2.0])   # noqa: E731
+    with pytest.raises(ExerciseFailed, match="contains NaN or infinity"):
+        check_exercise("1.1 g_loss", lambda t: t / torch.tensor([1.0, 0.0]), lambda t: t, [finite])
+    with pytest.raises(ExerciseFailed, match="likely: divided by zero"):   # a variant with the same infinity is named
+        check_exercise("1.1 g_loss", lambda t: t / torch.tensor([1.0, 0.0]), lambda t: t, [finite],
+                       mistakes=[Mistake("divided by zero", like=lambda t: t / torch.tensor([1.0, 0.0]))])
+    with pytest.raises(ExerciseFailed, match="contains NaN or infinity"):   # NaN never agrees, even with NaN
+        check_exercise("1.1 g_loss", lambda t: t * float("nan"), lambda t: t * float("nan"), [finite])
