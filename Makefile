@@ -45,12 +45,13 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
 ## Benchmarks, about 1 h on a 2-core CPU (run it on a quiet machine); write bench/results.md:
-## training throughput per model (helpers.train vs a bare loop), each model's time to its digit bar (and the
+## where each model's step spends its time (torch.profiler), training throughput per model (helpers.train vs a bare loop), each model's time to its digit bar (and the
 ## course DCGAN vs the PyTorch example), restoring 100 digits with notebook 05's search, each notebook's quick/standard run time and kernel peak memory.
 ## Standard-mode times come from the last `make reports`; `make bench BENCH_STANDARD=run` rebuilds the
 ## reports first (+45 min). Each script has --help and small flags for a quick try: $(PY) -m bench.bench_training --help.
 BENCH_STANDARD ?= index
 bench: $(STAMP)
+	$(PY) -m bench.profile_steps
 	$(PY) -m bench.bench_training --steps 600 --repeats 5
 	$(PY) -m bench.bench_time_to_bar
 	$(PY) -m bench.bench_restore

@@ -73,7 +73,7 @@ def test_mlp_contender_is_notebook_01s_run():
 def test_scripts_run_as_modules_of_the_bench_package():
     import subprocess
     import sys
-    for script in ("bench_training", "bench_time_to_bar", "bench_restore", "bench_notebooks"):
+    for script in ("profile_steps", "bench_training", "bench_time_to_bar", "bench_restore", "bench_notebooks"):
         done = subprocess.run([sys.executable, "-m", f"bench.{script}", "--help"], capture_output=True, text=True,
                               cwd=reports.ROOT)
         assert done.returncode == 0 and f"python -m bench.{script}" in done.stdout, done.stderr[-1000:]
@@ -87,3 +87,14 @@ def test_restore_benchmark_runs_notebook_05s_search():
     y = torch.rand(2, 1, 28, 28)
     out = search(y, loss="l1")
     assert out.x.shape == (2, 1, 28, 28) and out.curve.shape == (4, 2, 2)   # steps + 1 rows, restarts x digits
+
+
+def test_profile_counts_a_steps_flops_and_groups_its_operators(tmp_path):
+    from bench import profile_steps
+    assert profile_steps.group_of("aten::convolution_backward") == "convolutions"
+    assert profile_steps.group_of("aten::addmm") == "matrix products (Linear)"
+    assert profile_steps.group_of("aten::_local_scalar_dense") == "synchronisation (.item())"
+    data = helpers.load_mnist(quiet=True)
+    r = profile_steps.profile_model(contenders.MLP, data.train, steps=2)
+    assert 2.0 < r["gflop"] < 2.3   # notebook 01's step, forward and backward: 2.15 GFLOP at batch 128
+    assert abs(sum(r["groups"].values()) - 1) < 1e-6 and r["ms"] > 0
