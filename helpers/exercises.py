@@ -231,9 +231,11 @@ def _difference(got: dict, want: dict, rtol: float) -> str | None:
             if g_t.shape != w_t.shape:
                 return f"{key} has shape {tuple(g_t.shape)} where the reference's has shape {tuple(w_t.shape)}"
             finite = torch.isfinite(g_t)
-            if not finite.all():   # an infinity where the other has the same one agrees (a known mistake may give it)
+            # An infinity agrees only with the same infinity at the same place (a known mistake may give one).
+            if not (finite.all() and torch.isfinite(w_t).all()):
                 if not (torch.equal(finite, torch.isfinite(w_t)) and torch.equal(g_t[~finite], w_t[~finite])):
-                    return f"{key} contains NaN or infinity"
+                    return (f"{key} contains NaN or infinity" if not finite.all()
+                            else f"{key} is finite where the reference's is NaN or infinite")
                 g_t, w_t = g_t[finite], w_t[finite]
             scale, off = w_t.norm().item(), (g_t - w_t).norm().item()
             if scale == 0 and off > rtol:

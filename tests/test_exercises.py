@@ -327,5 +327,7 @@ def test_an_infinity_is_reported_unless_the_other_side_has_the_same_one():
     with pytest.raises(ExerciseFailed, match="likely: divided by zero"):   # a variant with the same infinity is named
         check_exercise("1.1 g_loss", lambda t: t / torch.tensor([1.0, 0.0]), lambda t: t, [finite],
                        mistakes=[Mistake("divided by zero", like=lambda t: t / torch.tensor([1.0, 0.0]))])
+    with pytest.raises(ExerciseFailed, match="finite where the reference's is NaN or infinite"):   # and the other way round
+        check_exercise("1.1 g_loss", lambda t: t, lambda t: t / torch.tensor([1.0, 0.0]), [finite])
     with pytest.raises(ExerciseFailed, match="contains NaN or infinity"):   # NaN never agrees, even with NaN
         check_exercise("1.1 g_loss", lambda t: t * float("nan"), lambda t: t * float("nan"), [finite])
