@@ -10,6 +10,7 @@ Environment variables (all optional):
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from pathlib import Path
@@ -91,3 +92,18 @@ def checkpoint_dir() -> Path:
     path = Path(os.environ.get("GAN_COURSE_CHECKPOINTS", data_dir() / "checkpoints"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run tiny models on one CPU thread: for a few thousand weights, more threads only add overhead
+    (and fight with anything else running on the machine)."""
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -20,7 +20,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import torch
 
-from .config import CourseError
+from .config import CourseError, one_thread
 from .display import ipython_shell, short_errors
 
 NOT_DIFFERENTIABLE = "not differentiable"
@@ -77,11 +77,12 @@ def check_exercise(exercise: str, student: Callable, reference: Callable, cases:
       tensor input.
     * ``mistakes``: :class:`Mistake` hints, tried in order when the check fails.
 
-    The global random state is left as it was, so a check cell does not change the notebook's numbers.
+    The global random state is left as it was, so a check cell does not change the notebook's numbers; torch
+    runs on one thread during the check.
     """
     label = _label(exercise)
     n = len(cases)
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), one_thread():   # small fixed inputs: more threads only add overhead
         expected = [_run(reference, case, seed + i, observe, gradients) for i, case in enumerate(cases)]
         got = []
         for i, case in enumerate(cases):

@@ -6,6 +6,6 @@ import pytest
 def one_thread():
     """torch on one thread for a test module (``pytestmark = pytest.mark.usefixtures("one_thread")``): the exercises'
     checks run tiny models, and on a busy 2-core machine a second thread only waits (several times slower)."""
-    from helpers.toy2d import one_thread
+    from helpers.config import one_thread
     with one_thread():
         yield

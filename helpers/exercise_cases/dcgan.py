@@ -14,7 +14,6 @@ from torch import nn
 from ..exercises import Inputs, Mistake
 from ..lessons import dcgan as reference
 from ..models import count_parameters
-from ..toy2d import one_thread
 
 
 def _shape(x) -> tuple:
@@ -100,8 +99,7 @@ def _stack(kind):
     def observe(stack, *_, batch):
         if not isinstance(stack, nn.Module):
             raise TypeError(f"the function must return the layers as one nn.Sequential, not a {type(stack).__name__}")
-        with one_thread():   # small layers: a second thread only adds overhead
-            out = stack(batch)
+        out = stack(batch)
         return {BIASES: _biases_before_batchnorm(stack), kind: out, PARAMETERS: count_parameters(stack)}
     return observe
 

@@ -10,7 +10,6 @@ transfer time.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Callable
 
@@ -19,23 +18,8 @@ import torch
 from torch import nn
 
 from .. import losses
-from ..config import CourseError
+from ..config import CourseError, one_thread
 from .targets import Coverage, coverage, get_target
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Run tiny models on one CPU thread: for a few thousand weights, more threads only add overhead
-    (and fight with anything else running on the machine)."""
-    before = torch.get_num_threads()
-    if before == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # --------------------------------------------------------------------------- models

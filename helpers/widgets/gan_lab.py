@@ -16,7 +16,8 @@ from .. import losses
 from ..config import CourseError
 from ..display import live_frontend
 from ..plots import figure_png, plot_curves
-from ..toy2d import TARGETS, ToyGAN, check_settings, one_thread, plot_state
+from ..config import one_thread
+from ..toy2d import TARGETS, ToyGAN, check_settings, plot_state
 from .base import CourseWidget, show_png, status_line
 
 
