@@ -141,6 +141,9 @@ def main() -> None:
     ap.add_argument("--index", type=Path, default=ROOT / "reports" / "index.json", help="the reports index to read")
     ap.add_argument("--only", action="append", metavar="NAME", help="only this notebook (repeatable; for a smoke test)")
     ap.add_argument("--no-unit-tests", action="store_true", help="do not run the unit tests (for a smoke test)")
+    ap.add_argument("--no-quick", action="store_true", help="do not run quick mode (only read or run the standard build)")
+    ap.add_argument("--section", default="notebooks", help="section of the results file to write (default: notebooks; "
+                    "e.g. 'notebooks, full MNIST' for a build with GAN_COURSE_DATA pointing at full MNIST)")
     args = ap.parse_args()
     notebooks = reports.course_notebooks(args.only)
 
@@ -152,8 +155,8 @@ def main() -> None:
         source = ("run fresh by this script (`--standard run` rebuilt the reports first), as recorded in " if args.standard == "run"
                   else "not run here: taken from the last `make reports`, as recorded in ") + record
     started = time.perf_counter()
-    quick = run_quick(notebooks)
-    unit = None if args.no_unit_tests else run_unit_tests()
+    quick = {} if args.no_quick else run_quick(notebooks)
+    unit = None if args.no_unit_tests or args.no_quick else run_unit_tests()
     quick_wall = time.perf_counter() - started
 
     quick_total = sum(r["seconds"] for r in quick.values())
@@ -163,7 +166,8 @@ def main() -> None:
     peaks = [r["peak_memory_mb"] for r in [*quick.values(), *std] if r.get("peak_memory_mb") is not None]
     partial = f" (only {', '.join(p.stem for p in notebooks)})" if args.only else ""
     whole = not args.only   # totals are compared with the targets only when every notebook ran
-    unit_line = (f"unit tests `pytest -q tests` {reports.duration(unit[0])}{' (FAILED)' if unit[1] else ''} + notebooks "
+    data = helpers.load_mnist(quiet=True).description
+    unit_line = "not run (`--no-quick`)" if args.no_quick else (f"unit tests `pytest -q tests` {reports.duration(unit[0])}{' (FAILED)' if unit[1] else ''} + notebooks "
                  f"{reports.duration(quick_total)} = **{reports.duration(suite)}**{mark(suite, TARGETS['quick suite']) if whole else ''}"
                  if unit else f"notebooks only (unit tests not run): {reports.duration(quick_total)}")
     std_total = sum(e["seconds"] for e in std)
@@ -173,6 +177,7 @@ def main() -> None:
     text = f"""## Notebooks: run time and kernel memory
 
 `python -m bench.bench_notebooks --standard {args.standard}`{partial}. Machine of the quick runs: {machine(helpers.device())}.
+Data: {data}.
 
 * **Quick mode**: run by this script, {time.strftime('%Y-%m-%d %H:%M')}, all in one run ({reports.duration(quick_wall)} in all):
   each notebook in a fresh kernel as `make test` runs it.
@@ -189,7 +194,7 @@ def main() -> None:
 | quick test suite < 6 min | {unit_line} |
 | every notebook kernel < 3 GB | {f"max **{max(peaks):,.0f} MB**{mark(max(peaks), TARGETS['memory_mb'])}" if peaks else "not recorded"} |
 """
-    write_section(args.out, "notebooks", text)
+    write_section(args.out, args.section, text)
     print(text)
 
 

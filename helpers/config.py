@@ -7,6 +7,8 @@ Environment variables (all optional):
 * ``GAN_COURSE_DEVICE``: ``cpu``, ``cuda``, ``cuda:1``, ``mps``; default: the best one available.
 * ``GAN_COURSE_DATA``: where datasets and the quality meter's classifier live (default ``<repo>/data``).
 * ``GAN_COURSE_CHECKPOINTS``: where trained generators are saved (default ``<data>/checkpoints``).
+* ``GAN_COURSE_SEED``: a whole number added to every seed given to :func:`seed_everything` (default 0), to
+  see how much a result moves from one run to another (``bench/seed_spread.py`` runs the notebooks with 0, 1, 2).
 """
 from __future__ import annotations
 
@@ -71,11 +73,23 @@ def device() -> torch.device:
     return torch.device("cpu")
 
 
-def seed_everything(seed: int = 0) -> torch.Generator:
+def run_seed() -> int:
+    """``GAN_COURSE_SEED``: the offset :func:`seed_everything` adds to every seed (default 0)."""
+    value = os.environ.get("GAN_COURSE_SEED", "0").strip() or "0"
+    if not value.isdigit():
+        raise CourseError(f"GAN_COURSE_SEED={value!r} is not a whole number >= 0; unset it or set e.g. GAN_COURSE_SEED=1.")
+    return int(value)
+
+
+def seed_everything(seed: int = 0, *, vary: bool = True) -> torch.Generator:
     """Seed Python, NumPy and PyTorch (all devices) and return a CPU generator seeded the same.
 
-    With the same seed, a CPU run repeats exactly (tests/test_training.py checks the loss history).
+    With the same seed, a CPU run repeats exactly (tests/test_training.py checks the loss history). With
+    ``vary`` (the default) the seed used is ``seed + GAN_COURSE_SEED``, so one variable gives every notebook
+    other initial weights and noise; the quality meter's classifier passes ``vary=False``.
     """
+    if vary:
+        seed += run_seed()
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

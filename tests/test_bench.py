@@ -70,7 +70,7 @@ def test_mlp_contender_is_notebook_01s_run():
     assert contenders.MLP.max_steps == vanilla_gan.STEPS and contenders.MLP.batch == vanilla_gan.BATCH
 
 
-SCRIPTS = ("profile_steps", "bench_training", "bench_time_to_bar", "bench_restore", "bench_notebooks")
+SCRIPTS = ("profile_steps", "bench_training", "bench_time_to_bar", "bench_restore", "bench_notebooks", "seed_spread")
 
 
 def test_a_script_runs_as_a_module_of_the_bench_package():
@@ -111,3 +111,19 @@ def test_profile_counts_a_steps_flops_and_groups_its_operators(tmp_path):
     r = profile_steps.profile_model(contenders.MLP, data.train, steps=2)
     assert 2.0 < r["gflop"] < 2.3   # notebook 01's step, forward and backward: 2.15 GFLOP at batch 128
     assert abs(sum(r["groups"].values()) - 1) < 1e-6 and r["ms"] > 0
+
+
+def test_seed_spread_reads_every_check_line_and_the_spread_of_its_numbers():
+    from bench import seed_spread
+    from nbformat.v4 import new_code_cell, new_output
+
+    def run(*lines):
+        cell = new_code_cell("x", outputs=[new_output("stream", name="stdout", text="\n".join(["noise", *lines]) + "\n")])
+        return seed_spread.claims(new_notebook(cells=[cell]))
+
+    a = run("✓ bar holds  [76.4% confident, FD 34.9]", "· long claim  [fails in quick mode, checked in standard mode]")
+    b = run("✗ bar holds  [74.5% confident, FD 36.1]", "✓ plain claim")
+    assert a[0] == ("✓", "bar holds", "76.4% confident, FD 34.9") and b[1] == ("✓", "plain claim", "")
+    table = seed_spread.table("01_x", {0: a, 1: b})
+    assert "| bar holds | ✓ 76.4% confident, FD 34.9 | ✗ 74.5% confident, FD 36.1 | 1.9, 1.2 |" in table
+    assert "| plain claim | (not reached) | ✓  | – |" in table

@@ -100,14 +100,15 @@ def machine_summary() -> str:
     return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
-def execute_notebook(path: Path | str, mode: str = "standard") -> Execution:
+def execute_notebook(path: Path | str, mode: str = "standard", allow_errors: bool = False) -> Execution:
     """Run a notebook (cwd = its folder, kernel ``python3``, ``GAN_COURSE_MODE=mode``).
 
     Returns ``Execution(nb, seconds, error, peak_memory_mb)``: ``error`` is None on success, else one
     line (e.g. ``"ValueError: bad input"``, or for a failed ``helpers.check`` its sentence naming the
     claim: ``"The claim '...' does not hold in this run (...)."``); the notebook then holds the outputs up to the failing
     cell, its traceback included. ``peak_memory_mb`` is the kernel's peak resident memory, read
-    after every cell (see :func:`kernel_peak_memory_mb`). The file on disk is not changed.
+    after every cell (see :func:`kernel_peak_memory_mb`). The file on disk is not changed. With
+    ``allow_errors`` every cell runs even after one fails (``bench/seed_spread.py`` reads every claim).
     """
     if mode not in MODES:
         raise CourseError(f"Mode {mode!r} is not a run mode; use one of {', '.join(MODES)}.")
@@ -117,7 +118,7 @@ def execute_notebook(path: Path | str, mode: str = "standard") -> Execution:
         nb,
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
-        allow_errors=False,
+        allow_errors=allow_errors,
         store_widget_state=True,  # saved into nb.metadata.widgets, which the HTML embeds
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )

@@ -1,0 +1,118 @@
+"""Benchmark: how much each checked claim's numbers move from one seed to another.
+
+A check whose margin is smaller than the spread of its number between runs is a flaky check: it passes
+on one machine and fails on the next. This script runs notebooks (standard mode by default) once per
+seed with ``GAN_COURSE_SEED`` = 0, 1, 2 (added to every seed the notebook gives ``helpers.seed_everything``:
+other initial weights and other noise), reads every line ``helpers.check`` printed (``✓``, ``✗`` or
+``·``, the claim, the numbers measured), and writes one table per notebook: each claim's numbers per seed
+and, where the runs print the same count of numbers, the spread (largest minus smallest) of each.
+
+Every cell runs even after a failed claim, so one failure does not hide the claims after it. Each seed
+saves its checkpoints in a folder of its own (first filled with a copy of ``data/checkpoints``), so a
+notebook that loads a generator it did not train here (05, 06) reads the one of the same seed when this
+run trained it, and the course's saved one otherwise; the table says which.
+
+Run: ``.venv/bin/python -m bench.seed_spread --only 01_vanilla_gan`` (about 3 x the notebook's standard
+time); ``--seeds 0 1 2`` by default. Writes a section "seed spread NN_name" of bench/results.md per notebook.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from bench.harness import machine, parser, write_section
+from helpers import config
+from tools import reports
+
+MARKS = ("✓", "✗", "·")
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def claims(nb) -> list[tuple[str, str, str]]:
+    """``(mark, claim, measured)`` for every line ``helpers.check`` printed in the executed notebook."""
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "stream":
+                continue
+            for line in out.get("text", "").splitlines():
+                if line[:1] in MARKS and line[1:2] == " ":
+                    body = line[2:]
+                    claim, _, measured = body.partition("  [")
+                    found.append((line[0], claim.strip(), measured.rstrip("]").strip()))
+    return found
+
+
+def numbers(text: str) -> list[float]:
+    return [float(n.replace(",", "")) for n in NUMBER.findall(text)]
+
+
+def spread(measured: list[str]) -> str:
+    """Largest minus smallest of each number, position by position, when every run printed as many."""
+    values = [numbers(m) for m in measured]
+    if len(values) < 2 or not values[0] or any(len(v) != len(values[0]) for v in values):
+        return "–"
+    return ", ".join(f"{max(col) - min(col):.3g}" for col in zip(*values))
+
+
+def table(name: str, runs: dict[int, list[tuple[str, str, str]]]) -> str:
+    seeds = list(runs)
+    order = list(dict.fromkeys(claim for found in runs.values() for _, claim, _ in found))
+    rows = [f"| claim | {' | '.join(f'seed {s}' for s in seeds)} | spread |", "|---|" + "---|" * (len(seeds) + 1)]
+    for claim in order:
+        cells, measured = [], []
+        for s in seeds:
+            hit = next(((m, v) for m, c, v in runs[s] if c == claim), None)
+            cells.append(f"{hit[0]} {hit[1]}" if hit else "(not reached)")
+            if hit:
+                measured.append(hit[1])
+        safe = claim.replace("|", "\\|")
+        rows.append(f"| {safe} | " + " | ".join(c.replace("|", "\\|") for c in cells) + f" | {spread(measured)} |")
+    return f"### {name}\n\n" + "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = parser(__doc__)
+    ap.add_argument("--only", action="append", metavar="NAME", help="notebook to run, e.g. 01_vanilla_gan (repeatable)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="values of GAN_COURSE_SEED (default: 0 1 2)")
+    ap.add_argument("--mode", default="standard", choices=config.MODES, help="run mode (default: standard)")
+    args = ap.parse_args(argv)
+    notebooks = reports.course_notebooks(args.only)
+    results: dict[str, dict[int, list]] = {nb.stem: {} for nb in notebooks}
+    times: dict[str, dict[int, float]] = {nb.stem: {} for nb in notebooks}
+    saved = os.environ.copy()
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="seed-spread-") as tmp:
+        for seed in args.seeds:
+            ckpt = Path(tmp) / f"seed-{seed}"
+            shutil.copytree(config.checkpoint_dir(), ckpt)
+            os.environ.update(GAN_COURSE_SEED=str(seed), GAN_COURSE_CHECKPOINTS=str(ckpt))
+            try:
+                for path in notebooks:
+                    print(f"seed {seed}: {path.stem} ({args.mode}) ...", flush=True)
+                    run = reports.execute_notebook(path, args.mode, allow_errors=True)
+                    results[path.stem][seed] = claims(run.nb)
+                    times[path.stem][seed] = run.seconds
+                    failed = [c for m, c, _ in results[path.stem][seed] if m == "✗"]
+                    print(f"   {run.seconds:.0f} s, {len(results[path.stem][seed])} claims, {len(failed)} failed", flush=True)
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+    minutes = (time.perf_counter() - start) / 60
+    for name, runs in results.items():
+        text = [f"Claims' numbers per seed, {args.mode} mode (`python -m bench.seed_spread --only {name}`; the run "
+                f"took {minutes:.0f} min in all): `GAN_COURSE_SEED` = {', '.join(map(str, args.seeds))}; ✓ held, ✗ failed, "
+                "· not enforced or not applicable. Spread: largest minus smallest of each number printed, in its "
+                "own unit (percentage points for percentages).", "", f"Machine: {machine(config.device())}", "",
+                table(name, runs), "",
+                "Run times: " + ", ".join(f"seed {s} {t / 60:.1f} min" for s, t in times[name].items())]
+        write_section(args.out, f"seed spread {name}", "\n".join(text))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
