@@ -33,6 +33,7 @@ import nbformat
 import helpers
 from bench.harness import machine, parser, write_section
 from helpers.config import ROOT
+from helpers.probe import scaled_seconds, speed_probe
 from tools import reports
 
 TARGETS = {"standard build": 45 * 60, "quick suite": 6 * 60, "memory_mb": 3 * 1024}
@@ -58,6 +59,26 @@ def stated_budgets(path: Path) -> dict[str, float]:
     for mode, limit in ISSUE_TARGETS.get(path.stem, {}).items():
         found[mode] = min(found.get(mode, limit), limit)
     return found
+
+
+def stated_probe(path: Path) -> float | None:
+    """The speed probe (img/s) of the machine on which the notebook's stated run times were measured."""
+    nb = nbformat.read(path, as_version=4)
+    text = next((c.source for c in nb.cells if c.cell_type == "markdown" and "Run time" in c.source), "")
+    found = re.search(r"speed probe ([\d,]+) img/s", text)
+    return float(found.group(1).replace(",", "")) if found else None
+
+
+def against_stated(seconds: float, stated: float | None, stated_at: float | None, probe: float | None) -> str:
+    """How a measured time compares with the stated one. With both probes, the stated time is first scaled to
+    this machine (``helpers.probe.scaled_seconds``) and a ratio beyond 1.5x either way is flagged ⚠; without
+    them, ✓ means within the stated time."""
+    if stated is None:
+        return ""
+    if stated_at is None or probe is None:
+        return mark(seconds, stated)
+    ratio = seconds / scaled_seconds(stated, stated_at, probe)
+    return f" ({ratio:.2f}x expected{' ✓' if 1 / 1.5 <= ratio <= 1.5 else ' ⚠'})"
 
 
 def run_quick(notebooks: list[Path]) -> dict[str, dict]:
@@ -115,11 +136,13 @@ def memory(mb: float | None) -> str:
     return "not recorded" if mb is None else f"{mb:,.0f} MB{mark(mb, TARGETS['memory_mb'])}"
 
 
-def table(notebooks, quick, standard) -> str:
+def table(notebooks, quick, standard, probe_here: float | None = None) -> tuple[str, list[str]]:
+    """The table, and a warning line per run whose time is off the stated one (scaled by the probes) by > 1.5x."""
     lines = ["| notebook | quick: time | stated | quick: kernel peak | standard: time | stated | standard: kernel peak |",
              "|---|---:|---:|---:|---:|---:|---:|"]
+    warnings = []
     for path in notebooks:
-        stated = stated_budgets(path)
+        stated, stated_at = stated_budgets(path), stated_probe(path)
         cells = []
         for mode, runs in (("quick", quick), ("standard", standard)):
             r = runs.get(path.stem)
@@ -127,10 +150,16 @@ def table(notebooks, quick, standard) -> str:
                 cells += ["–", reports.duration(stated.get(mode)), "–"]
                 continue
             failed = f" (failed: {r['error']})" if r.get("error") else ""
-            cells += [f"{reports.duration(r['seconds'])}{mark(r['seconds'], stated.get(mode))}{failed}",
+            probe = probe_here if mode == "quick" else r.get("probe_img_s")
+            verdict = against_stated(r["seconds"], stated.get(mode), stated_at, probe)
+            if "⚠" in verdict:
+                warnings.append(f"WARNING: {path.stem} {mode} took {reports.duration(r['seconds'])}, {verdict.strip(' ()⚠')}: "
+                                f"it states {reports.duration(stated[mode])} on a machine whose speed probe gave "
+                                f"{stated_at:,.0f} img/s, and this one gave {probe:,.0f}; update the notebook's Run time.")
+            cells += [f"{reports.duration(r['seconds'])}{verdict}{failed}",
                       reports.duration(stated.get(mode)) if mode in stated else "not stated", memory(r.get("peak_memory_mb"))]
         lines.append(f"| {path.stem} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines), warnings
 
 
 def main() -> None:
@@ -154,6 +183,7 @@ def main() -> None:
         standard, record = read_index(args.index)
         source = ("run fresh by this script (`--standard run` rebuilt the reports first), as recorded in " if args.standard == "run"
                   else "not run here: taken from the last `make reports`, as recorded in ") + record
+    probe_here = None if args.no_quick else speed_probe()
     started = time.perf_counter()
     quick = {} if args.no_quick else run_quick(notebooks)
     unit = None if args.no_unit_tests or args.no_quick else run_unit_tests()
@@ -174,6 +204,8 @@ def main() -> None:
     build_line = ("not measured" if not std else
                   f"{reports.duration(std_total)} without {', '.join(missing)} (not in the index): incomplete" if missing else
                   f"**{reports.duration(std_total)}**{mark(std_total, TARGETS['standard build']) if whole else ' (only the notebooks named)'}")
+    runs_table, warnings = table(notebooks, quick, standard, probe_here)
+    probes = sorted({e["probe_img_s"] for e in std if e.get("probe_img_s")})
     text = f"""## Notebooks: run time and kernel memory
 
 `python -m bench.bench_notebooks --standard {args.standard}`{partial}. Machine of the quick runs: {machine(helpers.device())}.
@@ -184,9 +216,14 @@ Data: {data}.
 * **Standard mode**: {source}
 * **Kernel peak**: the notebook kernel's peak resident memory (Linux `VmHWM` of the kernel process, read
   after every cell by `tools.reports`; MB = 2^20 bytes). "Stated": the run time the notebook's first cell
-  states (06: issue 7's 5 min); ✓ within it, ✗ over it by the percentage shown.
+  states (06: issue 7's 5 min). Where the notebook also states the speed probe of the machine it was measured
+  on (`helpers.speed_probe()`, img/s of notebook 03's step), the stated time is first scaled to this machine's
+  probe (quick runs: {f"{probe_here:,.0f}" if probe_here else "not run"} img/s, measured by this script; standard
+  runs: {", ".join(f"{p:,.0f}" for p in probes) or "not recorded"} img/s, measured by `tools.reports` before each
+  notebook), and the ratio measured / expected is shown: ⚠ beyond 1.5x either way. Otherwise ✓ means within
+  the stated time and ✗ over it by the percentage shown.
 
-{table(notebooks, quick, standard)}
+{runs_table}
 
 | target | measured |
 |---|---|
@@ -194,8 +231,12 @@ Data: {data}.
 | quick test suite < 6 min | {unit_line} |
 | every notebook kernel < 3 GB | {f"max **{max(peaks):,.0f} MB**{mark(max(peaks), TARGETS['memory_mb'])}" if peaks else "not recorded"} |
 """
+    if warnings:
+        text += "\n" + "\n".join(f"* {w}" for w in warnings) + "\n"
     write_section(args.out, args.section, text)
     print(text)
+    for line in warnings:
+        print(line, file=sys.stderr)
 
 
 if __name__ == "__main__":

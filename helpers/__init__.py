@@ -10,6 +10,7 @@ from .meter import Quality, quality
 from .widgets import digit_picker, gan_lab, latent_explorer, restoration_lab
 from .training import EMA, History, train
 from .checks import check
+from .probe import speed_probe
 from .display import short_errors
 from .exercises import check_exercise, exercise_errors
 
@@ -20,6 +21,6 @@ __all__ = [
     "Generator", "MLPDiscriminator", "MLPGenerator", "count_parameters",
     "class_histogram", "image_grid", "plot_curves", "show_grid", "show_grids",
     "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "digit_picker", "restoration_lab",
-    "gan_lab", "check", "short_errors", "check_exercise", "exercise_errors",
+    "gan_lab", "check", "speed_probe", "short_errors", "check_exercise", "exercise_errors",
 ]
 

@@ -127,3 +127,15 @@ def test_seed_spread_reads_every_check_line_and_the_spread_of_its_numbers():
     table = seed_spread.table("01_x", {0: a, 1: b})
     assert "| bar holds | ✓ 76.4% confident, FD 34.9 | ✗ 74.5% confident, FD 36.1 | 1.9, 1.2 |" in table
     assert "| plain claim | (not reached) | ✓  | – |" in table
+
+
+def test_a_stated_time_is_scaled_by_the_probes_and_flagged_beyond_one_and_a_half(tmp_path):
+    path = tmp_path / "x.ipynb"
+    nbformat.write(new_notebook(cells=[new_markdown_cell(
+        "# T\n\n**Run time**, measured on a 2-core CPU (speed probe 1,200 img/s): quick ≈ 40 s · standard ≈ 5 min")]), path)
+    assert bench_notebooks.stated_probe(path) == 1200 and bench_notebooks.stated_budgets(path)["standard"] == 300
+    # half as fast here: 5 min stated becomes 10 min expected
+    assert bench_notebooks.against_stated(600, 300, 1200, 600) == " (1.00x expected ✓)"
+    assert bench_notebooks.against_stated(300, 300, 1200, 600) == " (0.50x expected ⚠)"
+    assert bench_notebooks.against_stated(950, 300, 1200, 600) == " (1.58x expected ⚠)"
+    assert bench_notebooks.against_stated(250, 300, None, None) == " ✓"   # no probe stated: within the stated time

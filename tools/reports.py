@@ -36,6 +36,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbconvert import HTMLExporter
 
 from helpers.config import MODES, ROOT, CourseError
+from helpers.probe import speed_probe
 from tools.web_assets import MATHJAX_URL, REQUIRE_JS_URL, WIDGET_RENDERER_URL, fetch_web_assets, install_static
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -329,14 +330,18 @@ def main(argv: list[str] | None = None) -> int:
     current = {p.stem for p in course_notebooks()}
     failed = []
     for i, path in enumerate(notebooks, 1):
-        print(f"[{i}/{len(notebooks)}] {path.stem} ({args.mode}) ...", flush=True)
+        # The machine's speed just before the run, so that a run time can be compared with the one stated
+        # in the notebook (measured on another machine, with its probe): bench/bench_notebooks.py does this.
+        probe = None if args.mode == "quick" else round(speed_probe())
+        print(f"[{i}/{len(notebooks)}] {path.stem} ({args.mode}) ..." + (f" speed probe {probe:,} img/s" if probe else ""),
+              flush=True)
         nb, seconds, error, peak = execute_notebook(path, args.mode)
         html_path = export_html(nb, args.out / f"{path.stem}.html", source_dir=path.parent)
         entries[path.stem] = {
             "name": path.stem, "html": html_path.name, "title": notebook_title(nb, path.stem),
             "summary": notebook_summary(nb), "seconds": round(seconds, 1), "mode": args.mode, "error": error,
             "peak_memory_mb": peak, "finished": datetime.now().isoformat(timespec="seconds"),
-            "machine": machine_summary(),
+            "machine": machine_summary(), "probe_img_s": probe,
         }
         print(f"    {'FAILED' if error else 'ok'} in {duration(seconds)}, kernel peak {_memory(peak)} -> {html_path}"
               + (f"\n    {error}" if error else ""), flush=True)

@@ -1,0 +1,74 @@
+"""A speed probe: how many images per second this machine trains the course's DCGAN on.
+
+Each notebook states its run time as measured on one machine, together with that machine's probe. Run
+``helpers.speed_probe()`` (a few seconds) on yours: a notebook takes about its stated time multiplied by
+``stated probe / your probe``. ``bench/bench_notebooks.py`` does this sum and warns when a notebook's
+stated time is off by more than 1.5x on the machine the benchmark runs on.
+
+The probe is notebook 03's training step (G and D at 32 filters, batch 64, Adam, one D step and one G
+step), timed over a few dozen steps after a warm-up, on :func:`helpers.device`. It leaves the random
+state of the caller alone.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import nn
+
+from . import config
+from .config import CourseError
+from .models import DCGANDiscriminator, DCGANGenerator
+
+BATCH = 64
+
+
+def speed_probe(steps: int = 30, warmup: int = 5, device: torch.device | str | None = None) -> float:
+    """Images per second of notebook 03's DCGAN training step on this machine (``steps`` timed steps)."""
+    if not isinstance(steps, int) or not isinstance(warmup, int) or steps < 1 or warmup < 0:
+        raise CourseError(f"steps must be a whole number >= 1 and warmup >= 0; got steps={steps!r}, warmup={warmup!r}.")
+    dev = torch.device(device) if device is not None else config.device()
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+        torch.manual_seed(0)
+        G, D = DCGANGenerator(nz=100, ngf=32).to(dev), DCGANDiscriminator(ndf=32, extra_layers=1).to(dev)
+        opt_G = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
+        opt_D = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.999))
+        bce = nn.BCEWithLogitsLoss()
+        real = torch.rand(BATCH, 1, 28, 28, device=dev) * 2 - 1
+        ones, zeros = torch.ones(BATCH, device=dev), torch.zeros(BATCH, device=dev)   # D gives one logit per image
+
+        def step():
+            fake = G(torch.randn(BATCH, 100, device=dev))
+            loss_d = bce(D(real), ones) + bce(D(fake.detach()), zeros)
+            opt_D.zero_grad()
+            loss_d.backward()
+            opt_D.step()
+            loss_g = bce(D(fake), ones)
+            opt_G.zero_grad()
+            loss_g.backward()
+            opt_G.step()
+            return loss_g
+
+        for _ in range(warmup):
+            step()
+        _sync(dev)
+        start = time.perf_counter()
+        for _ in range(steps):
+            last = step()
+        float(last.detach())   # waits for the device
+        seconds = time.perf_counter() - start
+    return steps * BATCH / seconds
+
+
+def _sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    elif dev.type == "mps":
+        torch.mps.synchronize()
+
+
+def scaled_seconds(stated_seconds: float, stated_probe: float, probe: float) -> float:
+    """A run time stated on a machine whose probe was ``stated_probe``, scaled to a machine whose probe is ``probe``."""
+    if min(stated_seconds, stated_probe, probe) <= 0:
+        raise CourseError("Run times and probes must be positive numbers.")
+    return stated_seconds * stated_probe / probe

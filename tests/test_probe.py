@@ -1,0 +1,26 @@
+"""helpers.speed_probe: images per second of notebook 03's step, and the sum that scales a stated run time."""
+import pytest
+import torch
+
+import helpers
+from helpers.probe import scaled_seconds
+
+
+def test_probe_gives_a_positive_rate_and_leaves_the_random_state_alone():
+    torch.manual_seed(3)
+    expected = torch.rand(4)
+    torch.manual_seed(3)
+    rate = helpers.speed_probe(steps=2, warmup=0, device="cpu")
+    assert rate > 0 and torch.equal(torch.rand(4), expected)
+
+
+def test_a_stated_time_scales_with_the_inverse_of_the_probe():
+    assert scaled_seconds(300, stated_probe=1200, probe=600) == 600   # half as fast: twice as long
+    with pytest.raises(helpers.CourseError, match="positive"):
+        scaled_seconds(300, stated_probe=0, probe=600)
+
+
+@pytest.mark.parametrize("kw", [{"steps": 0}, {"steps": 2.5}, {"warmup": -1}])
+def test_bad_probe_arguments_get_one_sentence(kw):
+    with pytest.raises(helpers.CourseError, match="steps must be a whole number"):
+        helpers.speed_probe(**kw)
