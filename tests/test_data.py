@@ -48,7 +48,7 @@ def test_batches_are_seeded_and_cover_an_epoch(mnist):
     b = D.batches(mnist.train, 100, torch.Generator().manual_seed(3))
     seen = []
     for _ in range(40):  # one epoch of 4000 / 100
-        (ea, ia, xa, ya), (eb, ib, xb, yb) = next(a), next(b)
+        (ea, _, xa, ya), (eb, _, xb, yb) = next(a), next(b)
         assert torch.equal(xa, xb) and torch.equal(ya, yb) and ea == eb == 0
         seen.append(ya)
     assert torch.equal(torch.bincount(torch.cat(seen)), torch.full((10,), 400))
