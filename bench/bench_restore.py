@@ -48,7 +48,7 @@ def main() -> None:
     args = ap.parse_args()
 
     dev = helpers.device()
-    G, note = generator_or_train("dcgan", fallback_steps=1500)
+    G, note = generator_or_train("dcgan_clusters", fallback_steps=1500)   # notebook 05's generator
     G = G.to(dev).eval().requires_grad_(False).to(memory_format=torch.channels_last)   # as in the notebook
     data = helpers.load_mnist(quiet=True)
     per_class = max(1, args.digits // 10)

@@ -1,7 +1,8 @@
 """The models the benchmarks train: each notebook's own players, step and settings, and its digit bar.
 
 The players, steps and settings are the notebooks' saved cells (``helpers.lessons``: 01_vanilla_gan's MLP GAN,
-03_dcgan's saved model with one bump per cluster and its main run's plain DCGAN, 04_conditional_gan's cGAN), so
+03_dcgan's two saved models: one bump per cluster, ``dcgan_clusters``, and its main run's plain DCGAN, ``dcgan``;
+04_conditional_gan's cGAN), so
 what is benchmarked is what the notebooks run; their mode-dependent settings follow ``GAN_COURSE_MODE``
 (``make bench``: standard). ``REFERENCE`` is the PyTorch examples' DCGAN (github.com/pytorch/examples,
 ``dcgan/main.py``) at 28x28, the plain baseline notebook 03 compares its settings with; it exists only here.
@@ -85,7 +86,7 @@ MLP = Contender("mlp", "MLP GAN", "01_vanilla_gan", batch=vanilla_gan.BATCH,
 
 # --------------------------------------------------------------------------- notebook 03: DCGAN
 def _dcgan_plain() -> Players:
-    """Notebook 03's main run: z ~ N(0, I)."""
+    """Notebook 03's main run (checkpoint ``dcgan``): z ~ N(0, I)."""
     nb = dcgan
     G, D, opt_G, opt_D = nb.make_players()
     ema = helpers.EMA(G, decay=nb.EMA_DECAY, warmup=True)
@@ -95,7 +96,8 @@ def _dcgan_plain() -> Players:
 
 
 def _dcgan_clusters() -> Players:
-    """Notebook 03's saved model: DCGAN with a prior of one bump per k-means cluster and a projection D."""
+    """Notebook 03's clustered model (checkpoint ``dcgan_clusters``): DCGAN with a prior of one bump per k-means
+    cluster and a projection D."""
     nb = dcgan
     data = helpers.load_mnist(nb.dev, quiet=True)
     # notebook 03, section 5: k-means on the training digits' pixels; each digit's cluster replaces its label
@@ -115,7 +117,7 @@ DCGAN_PLAIN = Contender("dcgan_plain", "DCGAN, z ~ N(0, I)", "03_dcgan", batch=d
                         build=_dcgan_plain)
 DCGAN = Contender("dcgan", "DCGAN, one bump per cluster", "03_dcgan", batch=dcgan.BATCH,
                   bar="≥ 85% confident, every class ≥ 6% (notebook 03)", build=_dcgan_clusters,
-                  notes=[f"the saved model: {dcgan.CLUSTERS} k-means clusters of the training digits, "
+                  notes=[f"the model saved as `dcgan_clusters`: {dcgan.CLUSTERS} k-means clusters of the training digits, "
                          "a mixture prior on z and a projection D"])
 
 

@@ -28,8 +28,23 @@ PRODUCERS = {
     "loss_hinge": "notebooks/02_loss_saturation.ipynb",
     "loss_wgan_gp": "notebooks/02_loss_saturation.ipynb",
     "loss_best": "notebooks/02_loss_saturation.ipynb",            # the best of them, trained longer
-    "dcgan": "notebooks/03_dcgan.ipynb",
+    "dcgan": "notebooks/03_dcgan.ipynb",                          # the main run: z ~ N(0, I), a plain D
+    "dcgan_clusters": "notebooks/03_dcgan.ipynb",                 # one prior bump per k-means cluster, a projection D
     "cgan": "notebooks/04_conditional_gan.ipynb",
+}
+
+# What each checkpoint is, in a few words: the label of its row and of its marks in notebook 06's scoreboard.
+LABELS = {
+    "vanilla_gan": "MLP GAN",
+    "loss_saturating": "MLP GAN, saturating loss",
+    "loss_non_saturating": "MLP GAN, non-saturating loss",
+    "loss_least_squares": "MLP GAN, least-squares loss",
+    "loss_hinge": "MLP GAN, hinge loss",
+    "loss_wgan_gp": "MLP GAN, WGAN-GP",
+    "loss_best": "MLP GAN, best loss, trained longer",
+    "dcgan": "DCGAN",
+    "dcgan_clusters": "DCGAN, cluster prior",
+    "cgan": "conditional DCGAN",
 }
 
 

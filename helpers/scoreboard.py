@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 
 from . import config
-from .checkpoints import PRODUCERS, checkpoint_path, load_generator
+from .checkpoints import LABELS, PRODUCERS, checkpoint_path, load_generator
 from .config import CourseError
 from .data import load_mnist
 from .digit_classifier import FORMAT as CLASSIFIER_FORMAT, classifier
@@ -67,6 +67,11 @@ class Row:
     def measured(self) -> bool:
         return self.status in ("ok", "reference")
 
+    @property
+    def label(self) -> str:
+        """What the model is (``checkpoints.LABELS``, e.g. "DCGAN, cluster prior"), or its checkpoint name."""
+        return LABELS.get(self.model, self.model)
+
 
 # (attribute, column header, format) of the table; None shows as a dash
 COLUMNS = [
@@ -77,8 +82,14 @@ COLUMNS = [
 ]
 
 
+def _details(row: Row) -> str:
+    """The checkpoint name (when the label is not it) and how the model was sampled, e.g. "cgan, labels 0-9 in turn"."""
+    return ", ".join(([row.model] if row.label != row.model else []) + ([row.note] if row.measured and row.note else []))
+
+
 def _name(row: Row) -> str:
-    return f"{row.model} ({row.note})" if row.measured and row.note else row.model
+    """The label and the details, e.g. "DCGAN, cluster prior (dcgan_clusters)"."""
+    return f"{row.label} ({_details(row)})" if _details(row) else row.label
 
 
 def _cell(row: Row, attr: str, fmt: str) -> str:
@@ -142,9 +153,9 @@ class Scoreboard:
         head = "".join(f"<th>{esc(h)}</th>" for h in ["model", "notebook", "trained"] + [h for _, h, _ in columns])
         body = []
         for r in self.rows:
-            note = f"<br><small>{esc(r.note)}</small>" if r.measured and r.note else ""
+            note = f"<br><small>{esc(_details(r))}</small>" if _details(r) else ""
             notebook = r.notebook.removeprefix("notebooks/").removesuffix(".ipynb") or "–"
-            cells = f"<td>{esc(r.model)}{note}</td><td>{esc(notebook)}</td><td>{esc(r.trained or '–')}</td>"
+            cells = f"<td>{esc(r.label)}{note}</td><td>{esc(notebook)}</td><td>{esc(r.trained or '–')}</td>"
             if r.measured:
                 cells += "".join(f'<td class="num">{esc(_cell(r, attr, fmt))}</td>' for attr, _, fmt in columns)
             else:
@@ -173,13 +184,13 @@ class Scoreboard:
             else:
                 note = r.note if len(r.note) < 80 else r.note[:77] + "..."
                 ax_fd.text(0.02, y, note, va="center", fontsize=8, color="tab:red", transform=ax_fd.get_yaxis_transform())
-        ax_fd.set_yticks(range(len(self.rows)), [r.model for r in self.rows][::-1], fontsize=9)
+        ax_fd.set_yticks(range(len(self.rows)), [r.label for r in self.rows][::-1], fontsize=9)
         ax_fd.set_xlim(0, top * 1.2)
         ax_fd.set_xlabel(f"Fréchet distance to held-out digits (N = {self.n:,}), lower is better")
         for r in self.measured:
             real = r.status == "reference"
             ax_pr.scatter(r.recall, r.precision, color=colours[r.model], marker="*" if real else "o", s=160 if real else 45,
-                          label=r.model, alpha=0.85)
+                          label=r.label, alpha=0.85)
         ax_pr.set_xlim(-0.03, 1.03)
         ax_pr.set_ylim(-0.03, 1.03)
         ax_pr.set_xlabel("recall: real digits the samples reach (diversity)")

@@ -83,3 +83,20 @@ def test_mixture_dcgan_round_trip(tmp_checkpoints):
     assert H.kind == "dcgan_mixture" and H.components == 3
     assert torch.equal(H.means, G.means) and torch.equal(H.weights, G.weights)
     assert torch.equal(H.sample(5, seed=0), G.eval().sample(5, seed=0))
+
+
+def test_both_models_of_notebook_03_round_trip_under_their_own_names(tmp_checkpoints):
+    from helpers.models import DCGANGenerator, MixtureDCGANGenerator
+
+    plain, clusters = DCGANGenerator(nz=8, ngf=4), MixtureDCGANGenerator(nz=8, ngf=4, components=3)
+    for name in ("dcgan", "dcgan_clusters"):
+        with pytest.raises(helpers.CourseError, match="notebooks/03_dcgan.ipynb"):
+            helpers.load_generator(name)
+    helpers.save_generator("dcgan", plain, steps=2)
+    helpers.save_generator("dcgan_clusters", clusters, steps=3)
+    H_plain, H_clusters = helpers.load_generator("dcgan", device="cpu"), helpers.load_generator("dcgan_clusters", device="cpu")
+    assert (H_plain.kind, H_plain.meta["steps"], H_clusters.kind, H_clusters.meta["steps"]) == ("dcgan", 2, "dcgan_mixture", 3)
+    assert torch.equal(H_plain.sample(4, seed=0), plain.eval().sample(4, seed=0))
+    assert torch.equal(H_clusters.sample(4, seed=0), clusters.eval().sample(4, seed=0))
+    assert {"dcgan", "dcgan_clusters"} <= set(helpers.list_checkpoints())
+    assert helpers.PRODUCERS["dcgan"] == helpers.PRODUCERS["dcgan_clusters"] == "notebooks/03_dcgan.ipynb"

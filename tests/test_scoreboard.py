@@ -65,7 +65,28 @@ def test_models_are_scored_with_the_same_n_and_seed_and_missing_ones_are_listed(
     assert real.fd < 0.2 * min(vanilla.fd, cgan.fd) and real.precision > 0.6 and real.memorized is None
     assert sum(real.class_hist) == pytest.approx(1) and 0 <= vanilla.confident <= 1
     md = board.markdown()
-    assert md.count("\n") == len(board) + 1 and "| dcgan | 03_dcgan.ipynb | **missing** |" in md
+    assert md.count("\n") == len(board) + 1 and "| DCGAN (dcgan) | 03_dcgan.ipynb | **missing** |" in md
+    assert "| conditional DCGAN (cgan, labels 0-9 in turn) | 04_conditional_gan.ipynb |" in md
+
+
+def test_both_dcgans_of_notebook_03_have_a_row_labelled_for_what_they_are():
+    from helpers.models import MixtureDCGANGenerator
+
+    torch.manual_seed(0)
+    helpers.save_generator("dcgan", DCGANGenerator(nz=8, ngf=4), steps=5)
+    helpers.save_generator("dcgan_clusters", MixtureDCGANGenerator(nz=8, ngf=4, components=3), steps=6)
+    assert list(helpers.PRODUCERS).index("dcgan_clusters") == list(helpers.PRODUCERS).index("dcgan") + 1
+    board = S.scoreboard(["dcgan", "dcgan_clusters"], n=N, real=False)
+    assert [(r.model, r.label, r.status, r.notebook) for r in board] == [
+        ("dcgan", "DCGAN", "ok", "notebooks/03_dcgan.ipynb"),
+        ("dcgan_clusters", "DCGAN, cluster prior", "ok", "notebooks/03_dcgan.ipynb")]
+    assert board["dcgan"].trained == "quick, 5 steps" and board["dcgan_clusters"].trained == "quick, 6 steps"   # two models
+    md, page = board.markdown(), board.html()
+    assert "| DCGAN (dcgan) |" in md and "| DCGAN, cluster prior (dcgan_clusters) |" in md
+    assert "<td>DCGAN<br><small>dcgan</small></td>" in page and "DCGAN, cluster prior<br><small>dcgan_clusters</small>" in page
+    fig = board.plot()
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["DCGAN, cluster prior", "DCGAN"]
+    assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["DCGAN", "DCGAN, cluster prior"]
 
 
 def test_rows_are_cached_until_the_checkpoint_changes(monkeypatch):

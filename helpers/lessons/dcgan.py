@@ -127,11 +127,14 @@ def make_step(G, D, opt_G, opt_D, ema):
     return step
 
 
-def make_mixture_players(counts, seed=0):
+def make_mixture_players(counts, seed=0, scale=3.0, tell_d=True):
+    """scale: the means' starting distance from 0 (0: one N(0, I) bump at the start); tell_d=False: a plain D,
+    DCGAN's, that is not told the cluster (the ablation at the end of this section)."""
     helpers.seed_everything(seed)
-    G = MixtureDCGANGenerator(nz=NZ, ngf=NGF, components=CLUSTERS).to(dev)
+    G = MixtureDCGANGenerator(nz=NZ, ngf=NGF, components=CLUSTERS, scale=scale).to(dev)
     G.set_weights(counts)                                   # bump c is drawn with cluster c's share of the digits
-    D = DCGANDiscriminator(ndf=NDF, extra_layers=D_EXTRA, num_classes=CLUSTERS, projection=True).to(dev)
+    D = (DCGANDiscriminator(ndf=NDF, extra_layers=D_EXTRA, num_classes=CLUSTERS, projection=True) if tell_d
+         else DCGANDiscriminator(ndf=NDF, extra_layers=D_EXTRA)).to(dev)   # a plain D ignores the clusters passed to it
     opt_G = torch.optim.Adam(G.parameters(), lr=LR, betas=BETAS)   # G's parameters include the means mu_c
     opt_D = torch.optim.Adam(D.parameters(), lr=LR, betas=BETAS)
     return G, D, opt_G, opt_D
