@@ -8,7 +8,8 @@ around that search loop:
   ``op(x)`` simulates a measurement; ``op.forward_model(x)`` is its deterministic part (noise left
   out), the ``A`` of a data term ``|A(G(z)) - y|^2``, differentiable so gradients reach ``z``;
   ``op.observed`` names the pixels a data term may use (``None``: all of them);
-* classical baselines to compare against: :func:`baseline_denoise` (scipy.ndimage filters),
+* classical baselines to compare against: :func:`baseline_denoise` (scipy.ndimage filters, or
+  skimage's total-variation denoising),
   :func:`baseline_deblur` (skimage's Wiener-Hunt deconvolution), :func:`baseline_inpaint`
   (the masked image, or skimage's biharmonic inpainting);
 * per-image metrics :func:`psnr` and :func:`ssim` (torchmetrics).
@@ -336,10 +337,14 @@ def _back(out: np.ndarray, like: torch.Tensor, shape: torch.Size) -> torch.Tenso
     return torch.from_numpy(np.ascontiguousarray(out)).to(device=like.device, dtype=like.dtype).reshape(shape)
 
 
-def baseline_denoise(y: torch.Tensor, *, method: str = "gaussian", sigma: float = 0.7, size: int = 3) -> torch.Tensor:
-    """A classical denoiser, per image with reflected borders: ``scipy.ndimage.gaussian_filter`` of
-    width ``sigma`` pixels (the filter's width, not the noise level), or with ``method="median"``
-    ``median_filter`` over a ``size x size`` window. Widths above ~1 px wash out MNIST's thin strokes."""
+def baseline_denoise(y: torch.Tensor, *, method: str = "gaussian", sigma: float = 0.7, size: int = 3,
+                     weight: float = 0.1) -> torch.Tensor:
+    """A classical denoiser, per image: ``scipy.ndimage.gaussian_filter`` of width ``sigma`` pixels (the
+    filter's width, not the noise level), or with ``method="median"`` ``median_filter`` over a
+    ``size x size`` window, both with reflected borders; widths above ~1 px wash out MNIST's thin strokes.
+    ``method="tv"``: total-variation denoising (``skimage.restoration.denoise_tv_chambolle``), which
+    flattens small wiggles but keeps edges; ``weight`` (in the image's units) sets how strongly, and
+    the noise level is a good choice (little noise, little change)."""
     from scipy import ndimage
 
     b = check_images(y, "noisy images", unit=False)
@@ -354,8 +359,17 @@ def baseline_denoise(y: torch.Tensor, *, method: str = "gaussian", sigma: float 
         if not (3 <= k <= SIZE and k % 2 == 1):
             raise CourseError(f"baseline_denoise size={k} must be an odd window side from 3 to 27; try 3.")
         out = ndimage.median_filter(_numpy(b), size=(1, 1, k, k), mode="reflect")
+    elif method == "tv":
+        from skimage.restoration import denoise_tv_chambolle
+
+        w = _number(weight, "baseline_denoise weight")
+        if w <= 0:
+            raise CourseError(f"baseline_denoise weight={w:g} must be positive (larger = smoother); "
+                              "try the noise level, e.g. 0.1.")
+        images = _numpy(b)
+        out = np.stack([denoise_tv_chambolle(img[0], weight=w)[None] for img in images])
     else:
-        raise CourseError(f"method={method!r} is not a denoiser; use 'gaussian' or 'median'.")
+        raise CourseError(f"method={method!r} is not a denoiser; use 'gaussian', 'median' or 'tv'.")
     return _back(out, y, y.shape)
 
 

@@ -172,9 +172,15 @@ def test_denoise_baselines_improve_psnr():
     x = digits(6)
     y = AddNoise(0.15, seed=0)(x)
     before = psnr(y, x)
-    for out in (baseline_denoise(y), baseline_denoise(y, method="median", size=3)):
+    for out in (baseline_denoise(y), baseline_denoise(y, method="median", size=3),
+                baseline_denoise(y, method="tv", weight=0.15)):
         assert out.shape == y.shape
         assert (psnr(out, x) > before + 2).all()
+    # TV with a weight at the noise level changes a lightly noisy digit little, and still improves it.
+    light = AddNoise(0.02, seed=0)(x)
+    tv = baseline_denoise(light, method="tv", weight=0.02)
+    assert (psnr(tv, x) > psnr(light, x)).all() and (psnr(tv, light) > 30).all()
+    assert baseline_denoise(x[0, 0], method="tv").shape == (28, 28)
 
 
 def test_wiener_deblur_improves_psnr():
@@ -273,7 +279,8 @@ BAD = [
     (lambda: GaussianBlur(1)(np.zeros((28, 28))), "torch tensor"),
     (lambda: Compose(), "at least one operator"),
     (lambda: Compose(GaussianBlur(1), abs), "not builtin_function_or_method"),
-    (lambda: baseline_denoise(x4, method="wavelet"), "'gaussian' or 'median'"),
+    (lambda: baseline_denoise(x4, method="wavelet"), "'gaussian', 'median' or 'tv'"),
+    (lambda: baseline_denoise(x4, method="tv", weight=0), "weight=0 must be positive"),
     (lambda: baseline_denoise(x4, sigma=0), "filter width"),
     (lambda: baseline_denoise(x4, method="median", size=4), "odd window side"),
     (lambda: baseline_deblur(x4, 1.5, 0.01), "GaussianBlur that made the images"),
