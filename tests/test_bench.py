@@ -17,11 +17,12 @@ from helpers.lessons import vanilla_gan
 from tools import reports
 
 
-@pytest.mark.parametrize("name, quick, standard", [
-    ("00_objective_theory", 25, 50), ("01_vanilla_gan", 40, 300), ("02_loss_saturation", 60, 510),
-    ("03_dcgan", 70, 780), ("04_conditional_gan", 35, 480), ("05_inversion_restoration", 30, 390)])
-def test_stated_budgets_are_read_from_each_notebook(name, quick, standard):
-    assert bench_notebooks.stated_budgets(reports.NOTEBOOKS / f"{name}.ipynb") == {"quick": quick, "standard": standard}
+@pytest.mark.parametrize("path", reports.course_notebooks(), ids=lambda p: p.stem)
+def test_stated_budgets_are_read_from_each_notebook(path):
+    """Every notebook states its quick and standard run time where the benchmark finds them (the values change
+    with each re-measurement; bench_notebooks compares them with the measured times)."""
+    stated = bench_notebooks.stated_budgets(path)
+    assert set(stated) == {"quick", "standard"} and all(0 < s <= 30 * 60 for s in stated.values()), stated
 
 
 def test_stated_budgets_inline_table_and_issue_target(tmp_path):
