@@ -150,8 +150,9 @@ def table(notebooks, quick, standard, probe_here: float | None = None) -> tuple[
                 cells += ["–", reports.duration(stated.get(mode)), "–"]
                 continue
             failed = f" (failed: {r['error']})" if r.get("error") else ""
-            probe = probe_here if mode == "quick" else r.get("probe_img_s")
-            verdict = against_stated(r["seconds"], stated.get(mode), stated_at, probe)
+            # The stated probe belongs to the standard run time; quick times are stated roughly ("about").
+            probe = r.get("probe_img_s") if mode == "standard" else None
+            verdict = against_stated(r["seconds"], stated.get(mode), stated_at if mode == "standard" else None, probe)
             if "⚠" in verdict:
                 warnings.append(f"WARNING: {path.stem} {mode} took {reports.duration(r['seconds'])}, {verdict.strip(' ()⚠')}: "
                                 f"it states {reports.duration(stated[mode])} on a machine whose speed probe gave "
@@ -217,11 +218,11 @@ Data: {data}.
 * **Kernel peak**: the notebook kernel's peak resident memory (Linux `VmHWM` of the kernel process, read
   after every cell by `tools.reports`; MB = 2^20 bytes). "Stated": the run time the notebook's first cell
   states (06: issue 7's 5 min). Where the notebook also states the speed probe of the machine it was measured
-  on (`helpers.speed_probe()`, img/s of notebook 03's step), the stated time is first scaled to this machine's
-  probe (quick runs: {f"{probe_here:,.0f}" if probe_here else "not run"} img/s, measured by this script; standard
-  runs: {", ".join(f"{p:,.0f}" for p in probes) or "not recorded"} img/s, measured by `tools.reports` before each
-  notebook), and the ratio measured / expected is shown: ⚠ beyond 1.5x either way. Otherwise ✓ means within
-  the stated time and ✗ over it by the percentage shown.
+  on (`helpers.speed_probe()`, img/s of notebook 03's step), the stated standard time is first scaled to the
+  probe `tools.reports` measured before running that notebook ({", ".join(f"{p:,.0f}" for p in probes) or "not recorded"}
+  img/s), and the ratio measured / expected is shown: ⚠ beyond 1.5x either way. Quick times (this script's probe:
+  {f"{probe_here:,.0f}" if probe_here else "not run"} img/s) and notebooks without a stated probe: ✓ within the
+  stated time, ✗ over it by the percentage shown.
 
 {runs_table}
 
