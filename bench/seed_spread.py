@@ -43,7 +43,7 @@ def claims(nb) -> list[tuple[str, str, str]]:
                 if line[:1] in MARKS and line[1:2] == " ":
                     body = line[2:]
                     claim, _, measured = body.partition("  [")
-                    found.append((line[0], claim.strip(), measured.rstrip("]").strip()))
+                    found.append((line[0], claim.strip(), measured[:-1].strip() if measured.endswith("]") else measured.strip()))
     return found
 
 
