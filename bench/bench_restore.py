@@ -78,7 +78,7 @@ def main() -> None:
         f"Notebook 05's `search` (helpers.lessons), half of each digit masked, L1 data term, {args.steps} Adam "
         f"steps. Generator: {note}",
         "",
-        f"| run | seconds | PSNR (whole image) |",
+        "| run | seconds | PSNR (whole image) |",
         "|---|---:|---:|",
         *[f"| {name} | {sec:.1f} | {psnr} |" for name, sec, psnr in rows],
         "",
