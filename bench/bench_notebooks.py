@@ -212,8 +212,7 @@ def main() -> None:
 `python -m bench.bench_notebooks --standard {args.standard}`{partial}. Machine of the quick runs: {machine(helpers.device())}.
 Data: {data}.
 
-* **Quick mode**: run by this script, {time.strftime('%Y-%m-%d %H:%M')}, all in one run ({reports.duration(quick_wall)} in all):
-  each notebook in a fresh kernel as `make test` runs it.
+* **Quick mode**: {"not run (`--no-quick`)." if args.no_quick else f"run by this script, {time.strftime('%Y-%m-%d %H:%M')}, all in one run ({reports.duration(quick_wall)} in all): each notebook in a fresh kernel as `make test` runs it."}
 * **Standard mode**: {source}
 * **Kernel peak**: the notebook kernel's peak resident memory (Linux `VmHWM` of the kernel process, read
   after every cell by `tools.reports`; MB = 2^20 bytes). "Stated": the run time the notebook's first cell
