@@ -41,14 +41,19 @@ ISSUE_TARGETS = {"06_evaluation": {"standard": 5 * 60}}   # issue 7: "06 in stan
 UNITS = {"s": 1, "min": 60, "h": 3600}
 
 
+def run_time_text(path: Path) -> str:
+    """The notebook's "**Run time**" paragraph, from those words on (empty when it has none)."""
+    nb = nbformat.read(path, as_version=4)
+    text = next((c.source for c in nb.cells if c.cell_type == "markdown" and "Run time" in c.source), "")
+    return text[text.find("Run time"):]
+
+
 def stated_budgets(path: Path) -> dict[str, float]:
     """The run time per mode that the notebook's "**Run time**" paragraph states, in seconds.
 
     Reads a table row ``| quick | ... | 40 s |`` (the last cell) or inline ``quick ≈ 40 s``.
     """
-    nb = nbformat.read(path, as_version=4)
-    text = next((c.source for c in nb.cells if c.cell_type == "markdown" and "Run time" in c.source), "")
-    text = text[text.find("Run time"):]
+    text = run_time_text(path)
     found = {}
     for mode in ("quick", "standard"):
         row = re.search(rf"^\|\s*{mode}\s*\|(?:.*\|)?([^|]*)\|\s*$", text, re.M)
@@ -63,9 +68,7 @@ def stated_budgets(path: Path) -> dict[str, float]:
 
 def stated_probe(path: Path) -> float | None:
     """The speed probe (img/s) of the machine on which the notebook's stated run times were measured."""
-    nb = nbformat.read(path, as_version=4)
-    text = next((c.source for c in nb.cells if c.cell_type == "markdown" and "Run time" in c.source), "")
-    found = re.search(r"speed probe ([\d,]+) img/s", text)
+    found = re.search(r"speed probe ([\d,]+) img/s", run_time_text(path))
     return float(found.group(1).replace(",", "")) if found else None
 
 

@@ -10,7 +10,7 @@ and, where the runs print the same count of numbers, the spread (largest minus s
 Every cell runs even after a failed claim, so one failure does not hide the claims after it. Each seed
 saves its checkpoints in a folder of its own (first filled with a copy of ``data/checkpoints``), so a
 notebook that loads a generator it did not train here (05, 06) reads the one of the same seed when this
-run trained it, and the course's saved one otherwise; the table says which.
+run trained it, and the course's saved one otherwise.
 
 Run: ``.venv/bin/python -m bench.seed_spread --only 01_vanilla_gan`` (about 3 x the notebook's standard
 time); ``--seeds 0 1 2`` by default. Writes a section "seed spread NN_name" of bench/results.md per notebook.

@@ -1,16 +1,25 @@
-"""A speed probe: how many images per second this machine trains the course's DCGAN on.
+"""How fast this machine is, and how much work a step is.
+
+:func:`speed_probe`: how many images per second this machine trains the course's DCGAN on.
 
 Each notebook states its run time as measured on one machine, together with that machine's probe. Run
 ``helpers.speed_probe()`` (a few seconds) on yours: a notebook takes about its stated time multiplied by
 ``stated probe / your probe``. ``bench/bench_notebooks.py`` does this sum and warns when a notebook's
 stated time is off by more than 1.5x on the machine the benchmark runs on.
 
-The probe is notebook 03's training step (G and D at 32 filters, batch 64, Adam, one D step and one G
-step), timed over a few dozen steps after a warm-up, on :func:`helpers.device`. It leaves the random
-state of the caller alone.
+The probe is notebook 03's training step as the notebook stood when the run times were stated (G and D at 32
+filters, batch 64, Adam, one D step and one G step), written out here and kept fixed, so that probes taken
+before and after a change to the notebook's recipe stay comparable. It is timed over a few dozen steps after a
+warm-up, on :func:`helpers.device`, and leaves the random state of the caller alone.
+
+:func:`gflop`: the arithmetic of one call (a training step, say), which unlike a time is the same on every
+machine.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 
 import torch
@@ -72,3 +81,28 @@ def scaled_seconds(stated_seconds: float, stated_probe: float, probe: float) -> 
     if min(stated_seconds, stated_probe, probe) <= 0:
         raise CourseError("Run times and probes must be positive numbers.")
     return stated_seconds * stated_probe / probe
+
+
+def gflop(fn, *args, **kwargs) -> float:
+    """Billions of floating-point operations of one call ``fn(*args, **kwargs)``, forward and backward, counted
+    from each operator's shapes by ``torch.profiler`` (``with_flops``). Unlike ``torch.utils.flop_counter`` it
+    also follows ``torch.autograd.grad`` inside ``fn``, e.g. a gradient penalty."""
+    with _quiet_native_stderr(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU],
+                                                         with_flops=True) as prof:
+        fn(*args, **kwargs)
+    return sum(event.flops for event in prof.key_averages()) / 1e9
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence what C++ code writes to the process's stderr (the profiler's start and stop lines, which a
+    notebook would show); Python's own ``sys.stderr`` is untouched."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

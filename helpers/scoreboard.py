@@ -89,7 +89,8 @@ def _details(row: Row) -> str:
 
 def _name(row: Row) -> str:
     """The label and the details, e.g. "DCGAN, cluster prior (dcgan_clusters)"."""
-    return f"{row.label} ({_details(row)})" if _details(row) else row.label
+    details = _details(row)
+    return f"{row.label} ({details})" if details else row.label
 
 
 def _cell(row: Row, attr: str, fmt: str) -> str:

@@ -24,3 +24,18 @@ def test_a_stated_time_scales_with_the_inverse_of_the_probe():
 def test_bad_probe_arguments_get_one_sentence(kw):
     with pytest.raises(helpers.CourseError, match="steps must be a whole number"):
         helpers.speed_probe(**kw)
+
+
+def test_gflop_counts_a_matrix_product_by_hand_and_follows_autograd_grad(capfd):
+    from helpers.probe import gflop
+    layer, x = torch.nn.Linear(784, 512, bias=False), torch.randn(128, 784, requires_grad=True)
+    with torch.no_grad():
+        assert gflop(layer, x) == pytest.approx(2 * 128 * 784 * 512 / 1e9)   # one (128x784)(784x512) product
+
+    def with_penalty():   # a gradient penalty: torch.autograd.grad with create_graph, then backward through it
+        out = layer(x).sum()
+        g, = torch.autograd.grad(out, x, create_graph=True)
+        ((g.norm(dim=1) - 1) ** 2).mean().backward()
+
+    assert gflop(with_penalty) > gflop(lambda: layer(x).sum().backward())
+    assert "profiler_start" not in capfd.readouterr().err   # the profiler's native log lines are silenced
