@@ -22,11 +22,12 @@ $(STAMP): pyproject.toml
 reports: $(STAMP)
 	$(PY) -m tools.reports
 
-## The whole test suite in quick mode: unit tests, the notebooks through nbval, then the browser tests
+## The whole test suite in quick mode: unit tests (spread over the CPU's cores by pytest-xdist, at most 4 workers, one torch
+## thread each), the notebooks through nbval, then the browser tests
 ## (JupyterLab driven by the system's Chromium; screenshots in test-output/browser/) when Chromium is installed.
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
 test: $(STAMP)
-	GAN_COURSE_MODE=quick $(PY) -m pytest -q tests
+	GAN_COURSE_MODE=quick $(PY) -m pytest -q -n auto --maxprocesses 4 tests
 	GAN_COURSE_MODE=quick $(PY) -m pytest -q --nbval notebooks
 	@if [ -n "$(CHROMIUM)" ]; then \
 		echo "GAN_COURSE_MODE=quick CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/browser"; \

@@ -3,6 +3,7 @@
 * Quick mode unless GAN_COURSE_MODE says otherwise, so the whole suite runs in minutes on a CPU.
 * Checkpoints go to a temporary folder: tests never touch the user's data/checkpoints. The notebook
   kernels that nbval starts inherit these variables.
+* Under pytest-xdist (``make test`` runs the unit tests with ``-n auto``) each worker uses one torch thread.
 """
 import os
 import tempfile
@@ -11,6 +12,8 @@ os.environ.setdefault("GAN_COURSE_MODE", "quick")
 os.environ.setdefault("GAN_COURSE_CHECKPOINTS", tempfile.mkdtemp(prefix="gan-course-checkpoints-"))
 os.environ.setdefault("GAN_COURSE_LIVE", "0")
 os.environ.setdefault("MPLBACKEND", "Agg")
+if os.environ.get("PYTEST_XDIST_WORKER"):   # `make test` runs the unit tests in several workers (pytest-xdist):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")   # one torch thread each, or the workers fight over the cores
 
 
 # --- nbval: the exercises' check cells, graded as tools/grade.py grades a student notebook -----------------

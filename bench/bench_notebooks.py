@@ -68,7 +68,7 @@ def stated_budgets(path: Path) -> dict[str, float]:
 
 def stated_probe(path: Path) -> float | None:
     """The speed probe (img/s) of the machine on which the notebook's stated run times were measured."""
-    found = re.search(r"speed probe ([\d,]+) img/s", run_time_text(path))
+    found = re.search(r"speed probe (?:read |gave |of )?([\d,]+) img/s", run_time_text(path))
     return float(found.group(1).replace(",", "")) if found else None
 
 

@@ -14,15 +14,24 @@ run trained it, and the course's saved one otherwise.
 
 Run: ``.venv/bin/python -m bench.seed_spread --only 01_vanilla_gan`` (about 3 x the notebook's standard
 time); ``--seeds 0 1 2`` by default. Writes a section "seed spread NN_name" of bench/results.md per notebook.
+
+On two cores, seeds can run as separate processes (one torch thread each) and be merged afterwards:
+``--claims-out FILE`` saves what a run read (claims and times, per notebook and seed) instead of writing
+results.md, ``--claims-in FILE ...`` merges saved runs and writes the sections without running anything, and
+``--executed SEED:DIR`` reads one seed's claims from notebooks already executed elsewhere (``DIR/NAME*.ipynb``,
+e.g. kept by ``bench/bench_speedup.py --keep``).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import tempfile
 import time
 from pathlib import Path
+
+import nbformat
 
 from bench.harness import machine, parser, write_section
 from helpers import config
@@ -80,14 +89,41 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", metavar="NAME", help="notebook to run, e.g. 01_vanilla_gan (repeatable)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="values of GAN_COURSE_SEED (default: 0 1 2)")
     ap.add_argument("--mode", default="standard", choices=config.MODES, help="run mode (default: standard)")
+    ap.add_argument("--claims-out", type=Path, help="save the claims read (JSON) instead of writing results.md")
+    ap.add_argument("--claims-in", type=Path, nargs="+", help="merge saved runs (JSON) and write results.md; runs nothing")
+    ap.add_argument("--executed", action="append", default=[], metavar="SEED:DIR",
+                    help="take this seed's claims from executed notebooks DIR/NAME*.ipynb instead of running it")
     args = ap.parse_args(argv)
+    if args.claims_in:
+        results, times, minutes, machines = {}, {}, 0.0, []
+        for path in args.claims_in:
+            saved_run = json.loads(path.read_text())
+            machines.append(saved_run["machine"])
+            for name, runs in saved_run["results"].items():
+                results.setdefault(name, {}).update({int(s): [tuple(c) for c in found] for s, found in runs.items()})
+                times.setdefault(name, {}).update({int(s): t for s, t in saved_run["times"][name].items()})
+            minutes = max(minutes, saved_run["minutes"])
+        for name in results:
+            results[name] = dict(sorted(results[name].items()))
+            times[name] = dict(sorted(times[name].items()))
+        write_tables(args, results, times, minutes, machines, merged=True)
+        return 0
     notebooks = reports.course_notebooks(args.only)
     results: dict[str, dict[int, list]] = {nb.stem: {} for nb in notebooks}
     times: dict[str, dict[int, float]] = {nb.stem: {} for nb in notebooks}
+    executed = dict(item.split(":", 1) for item in args.executed)
+    for seed, folder in executed.items():
+        for path in notebooks:
+            found = sorted(Path(folder).glob(f"{path.stem}*.ipynb"))
+            if not found:
+                raise SystemExit(f"--executed {seed}:{folder}: no executed {path.stem}*.ipynb there.")
+            nb = nbformat.read(found[0], as_version=4)
+            results[path.stem][int(seed)] = claims(nb)
+            times[path.stem][int(seed)] = sum(c["seconds"] for c in reports.slowest_cells(nb, top=10_000))
     saved = os.environ.copy()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="seed-spread-") as tmp:
-        for seed in args.seeds:
+        for seed in [s for s in args.seeds if str(s) not in executed]:
             ckpt = Path(tmp) / f"seed-{seed}"
             shutil.copytree(config.checkpoint_dir(), ckpt)
             os.environ.update(GAN_COURSE_SEED=str(seed), GAN_COURSE_CHECKPOINTS=str(ckpt))
@@ -103,15 +139,32 @@ def main(argv: list[str] | None = None) -> int:
                 os.environ.clear()
                 os.environ.update(saved)
     minutes = (time.perf_counter() - start) / 60
+    for name in results:
+        results[name] = dict(sorted(results[name].items()))
+        times[name] = dict(sorted(times[name].items()))
+    if args.claims_out:
+        args.claims_out.write_text(json.dumps({"results": results, "times": times, "minutes": minutes,
+                                               "machine": machine(config.device())}, indent=1))
+        print(f"saved the claims of seeds {args.seeds} to {args.claims_out}")
+        return 0
+    write_tables(args, results, times, minutes, [machine(config.device())])
+    return 0
+
+
+def write_tables(args, results: dict, times: dict, minutes: float, machines: list[str], merged: bool = False) -> None:
+    how = ("seeds run as separate processes and merged (`--claims-in`); the longest run took" if merged
+           else "the run took")
     for name, runs in results.items():
-        text = [f"Claims' numbers per seed, {args.mode} mode (`python -m bench.seed_spread --only {name}`; the run "
-                f"took {minutes:.0f} min in all): `GAN_COURSE_SEED` = {', '.join(map(str, args.seeds))}; ✓ held, ✗ failed, "
+        seeds = list(runs)
+        text = [f"Claims' numbers per seed, {args.mode} mode (`python -m bench.seed_spread --only {name}`; {how} "
+                f"{minutes:.0f} min in all): `GAN_COURSE_SEED` = {', '.join(map(str, seeds))}; ✓ held, ✗ failed, "
                 "· not enforced or not applicable. Spread: largest minus smallest of each number printed, in its "
-                "own unit (percentage points for percentages).", "", f"Machine: {machine(config.device())}", "",
+                "own unit (percentage points for percentages).", "",
+                "Machine: " + "; ".join(dict.fromkeys(machines)) if len(set(machines)) == 1 else
+                "Machines (one per process): " + " / ".join(machines), "",
                 table(name, runs), "",
                 "Run times: " + ", ".join(f"seed {s} {t / 60:.1f} min" for s, t in times[name].items())]
         write_section(args.out, f"seed spread {name}", "\n".join(text))
-    return 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from nbformat.v4 import new_markdown_cell, new_notebook
 
 import helpers
 from bench import bench_notebooks, contenders, harness
+from helpers.config import ROOT
 from helpers.lessons import vanilla_gan
 from tools import reports
 
@@ -140,3 +141,31 @@ def test_a_stated_time_is_scaled_by_the_probes_and_flagged_beyond_one_and_a_half
     assert bench_notebooks.against_stated(300, 300, 1200, 600) == " (0.50x expected ⚠)"
     assert bench_notebooks.against_stated(950, 300, 1200, 600) == " (1.58x expected ⚠)"
     assert bench_notebooks.against_stated(250, 300, None, None) == " ✓"   # no probe stated: within the stated time
+    nbformat.write(new_notebook(cells=[new_markdown_cell(
+        "**Run time**: standard ≈ 5 min.\n\nMeasured on a machine whose speed probe read 980 img/s.")]), path)
+    assert bench_notebooks.stated_probe(path) == 980
+
+
+def test_every_notebook_states_its_standard_time_with_the_probe_it_was_measured_at():
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        probe, budgets = bench_notebooks.stated_probe(path), bench_notebooks.stated_budgets(path)
+        assert probe and 100 < probe < 100_000, f"{path.name}: no speed probe in its Run time paragraph"
+        assert {"quick", "standard"} <= set(budgets), f"{path.name}: states {budgets}"
+
+
+def test_speedup_runs_each_versions_suite_as_its_makefile_does_and_reports_ratios():
+    from bench import bench_speedup
+    commands = bench_speedup.suite_commands(ROOT)
+    assert "--nbval notebooks" in commands["nbval"] and commands["unit"].rstrip().endswith(" tests")
+    assert all("$(PY)" not in c and "browser" not in c for c in commands.values())
+    run = lambda seconds, probe: {"seconds": seconds, "probe": probe, "error": None, "peak_mb": 900,  # noqa: E731
+                                  "slowest": [{"cell": 3, "seconds": seconds - 5, "first_line": "train()"}]}
+    results = {"notebooks": {"01_x": {"baseline": run(300, 1000), "current": run(200, 800)}},
+               "suite": {v: {"unit": u, "nbval": n, "unit_result": "9 passed", "nbval_result": "5 passed",
+                             "unit_command": "pytest tests", "nbval_command": "pytest --nbval notebooks"}
+                         for v, u, n in (("baseline", 100, 200), ("current", 50, 120))}}
+    text = bench_speedup.report(results, {"baseline": "abc", "current": "def"}, ["baseline", "current"], 900)
+    row = next(line for line in text.splitlines() if line.startswith("| 01_x"))
+    # 200 s at probe 800 is 160 s at the baseline's probe 1000: 0.53x, within the 0.6 target; unscaled 0.67x
+    assert "| 0.67x |" in row and "**0.53x** ✓" in row and "all held" in row
+    assert "| **both** | 5 min 00 s | 2 min 50 s | **0.57x** ✓ |" in text

@@ -149,6 +149,22 @@ def execute_notebook(path: Path | str, mode: str = "standard", allow_errors: boo
     return Execution(nb, time.perf_counter() - start, error, round(max(peaks), 1) if peaks else None)
 
 
+def slowest_cells(nb: nbformat.NotebookNode, top: int = 8) -> list[dict]:
+    """The ``top`` code cells that took longest, from the timestamps nbclient records in each cell's metadata:
+    ``[{"cell": index counted from 0 among all cells, "seconds": ..., "first_line": ...}]``, slowest first."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        began, ended = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+        if cell.cell_type != "code" or not began or not ended:
+            continue
+        seconds = (datetime.fromisoformat(ended.replace("Z", "+00:00"))
+                   - datetime.fromisoformat(began.replace("Z", "+00:00"))).total_seconds()
+        first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+        found.append({"cell": index, "seconds": round(seconds, 1), "first_line": first[:100]})
+    return sorted(found, key=lambda c: -c["seconds"])[:top]
+
+
 def export_html(nb: nbformat.NotebookNode, out_path: Path | str, source_dir: Path | str | None = None) -> Path:
     """Write ``nb`` as a lab-style HTML page whose scripts load from ``_static/`` beside it.
 
@@ -341,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
             "name": path.stem, "html": html_path.name, "title": notebook_title(nb, path.stem),
             "summary": notebook_summary(nb), "seconds": round(seconds, 1), "mode": args.mode, "error": error,
             "peak_memory_mb": peak, "finished": datetime.now().isoformat(timespec="seconds"),
-            "machine": machine_summary(), "probe_img_s": probe,
+            "machine": machine_summary(), "probe_img_s": probe, "slowest_cells": slowest_cells(nb),
         }
         print(f"    {'FAILED' if error else 'ok'} in {duration(seconds)}, kernel peak {_memory(peak)} -> {html_path}"
               + (f"\n    {error}" if error else ""), flush=True)
