@@ -4,6 +4,7 @@ The benchmarks themselves run for about an hour (`make bench`); these tests keep
 """
 from __future__ import annotations
 
+import json
 import math
 
 import nbformat
@@ -169,3 +170,16 @@ def test_speedup_runs_each_versions_suite_as_its_makefile_does_and_reports_ratio
     # 200 s at probe 800 is 160 s at the baseline's probe 1000: 0.53x, within the 0.6 target; unscaled 0.67x
     assert "| 0.67x |" in row and "**0.53x** ✓" in row and "all held" in row
     assert "| **both** | 5 min 00 s | 2 min 50 s | **0.57x** ✓ |" in text
+
+
+def test_seed_spread_merges_seeds_run_as_separate_processes(tmp_path):
+    from bench import seed_spread
+    for seed, share in ((1, "74.5%"), (2, "78.3%")):
+        (tmp_path / f"seed{seed}.json").write_text(json.dumps({
+            "results": {"01_x": {str(seed): [["✓", "bar holds", f"{share} confident"]]}},
+            "times": {"01_x": {str(seed): 60.0 * seed}}, "minutes": 2.0 * seed, "machine": f"machine {seed}"}))
+    out = tmp_path / "results.md"
+    assert seed_spread.main(["--claims-in", str(tmp_path / "seed1.json"), str(tmp_path / "seed2.json"), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| bar holds | ✓ 74.5% confident | ✓ 78.3% confident | 3.8 |" in text   # both seeds in one table, and their spread
+    assert "`GAN_COURSE_SEED` = 1, 2" in text and "machine 1 / machine 2" in text and "seed 2 2.0 min" in text
