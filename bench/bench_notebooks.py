@@ -2,7 +2,7 @@
 
 * Quick mode is run here: every notebook executed as `make test` runs it (nbclient, a fresh ``python3``
   kernel each, ``GAN_COURSE_MODE=quick``, checkpoints in a temporary folder), plus the unit tests
-  (``pytest -q tests``) timed as one command. The quick suite's time is the sum of the two.
+  (the unit-test line of `make test`) timed as one command. The quick suite's time is the sum of the two.
 * Standard mode takes about 45 minutes, so by default its numbers come from the last ``make reports``:
   ``reports/index.json`` records each notebook's wall time, its kernel's peak memory, when and on which
   machine. ``--standard run`` rebuilds the reports first (``python -m tools.reports``, the same as
@@ -19,7 +19,6 @@ bench/results.md.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 import nbformat
 
 import helpers
-from bench.harness import machine, parser, write_section
+from bench.harness import machine, parser, patched_environ, suite_commands, write_section
 from helpers.config import ROOT
 from helpers.probe import scaled_seconds, speed_probe
 from tools import reports
@@ -87,28 +86,20 @@ def against_stated(seconds: float, stated: float | None, stated_at: float | None
 def run_quick(notebooks: list[Path]) -> dict[str, dict]:
     """Execute each notebook in quick mode, as `make test` does; checkpoints go to a temporary folder."""
     results = {}
-    with tempfile.TemporaryDirectory(prefix="bench-checkpoints-") as checkpoints:
-        saved = {k: os.environ.get(k) for k in ("GAN_COURSE_CHECKPOINTS", "GAN_COURSE_LIVE", "MPLBACKEND")}
-        os.environ.update(GAN_COURSE_CHECKPOINTS=checkpoints, GAN_COURSE_LIVE="0", MPLBACKEND="Agg")  # as conftest.py
-        try:
-            for path in notebooks:
-                _, seconds, error, peak = reports.execute_notebook(path, "quick")
-                results[path.stem] = {"seconds": seconds, "peak_memory_mb": peak, "error": error}
-                print(f"quick {path.stem}: {reports.duration(seconds)}, kernel peak {peak} MB{', FAILED: ' + error if error else ''}",
-                      flush=True)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    with tempfile.TemporaryDirectory(prefix="bench-checkpoints-") as checkpoints, \
+            patched_environ(GAN_COURSE_CHECKPOINTS=checkpoints, GAN_COURSE_LIVE="0", MPLBACKEND="Agg"):   # as conftest.py
+        for path in notebooks:
+            _, seconds, error, peak = reports.execute_notebook(path, "quick")
+            results[path.stem] = {"seconds": seconds, "peak_memory_mb": peak, "error": error}
+            print(f"quick {path.stem}: {reports.duration(seconds)}, kernel peak {peak} MB{', FAILED: ' + error if error else ''}",
+                  flush=True)
     return results
 
 
 def run_unit_tests() -> tuple[float, int]:
+    """The unit tests as `make test` runs them (the Makefile's own line), timed as one command."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests"], cwd=ROOT,
-                          env={**os.environ, "GAN_COURSE_MODE": "quick"})
+    done = subprocess.run(suite_commands(ROOT)["unit"], shell=True, cwd=ROOT)
     return time.perf_counter() - start, done.returncode
 
 
@@ -201,7 +192,7 @@ def main() -> None:
     partial = f" (only {', '.join(p.stem for p in notebooks)})" if args.only else ""
     whole = not args.only   # totals are compared with the targets only when every notebook ran
     data = helpers.load_mnist(quiet=True).description
-    unit_line = "not run (`--no-quick`)" if args.no_quick else (f"unit tests `pytest -q tests` {reports.duration(unit[0])}{' (FAILED)' if unit[1] else ''} + notebooks "
+    unit_line = "not run (`--no-quick`)" if args.no_quick else (f"unit tests `{suite_commands(ROOT)['unit'].replace(sys.executable, '$(PY)')}` {reports.duration(unit[0])}{' (FAILED)' if unit[1] else ''} + notebooks "
                  f"{reports.duration(quick_total)} = **{reports.duration(suite)}**{mark(suite, TARGETS['quick suite']) if whole else ''}"
                  if unit else f"notebooks only (unit tests not run): {reports.duration(quick_total)}")
     std_total = sum(e["seconds"] for e in std)

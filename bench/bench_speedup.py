@@ -19,17 +19,15 @@ checkout (``baseline`` only the baseline). Writes the section "speedup" of bench
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 
-from bench.harness import machine, parser, write_section
+from bench.harness import machine, parser, patched_environ, suite_commands, write_section
 from helpers.config import ROOT
 from helpers.probe import speed_probe
 from tools.reports import course_notebooks, duration, execute_notebook, slowest_cells
@@ -37,17 +35,10 @@ from tools.reports import course_notebooks, duration, execute_notebook, slowest_
 TARGET_NOTEBOOK, TARGET_SUITE = 0.6, 0.6
 
 
-@contextmanager
 def version_env(tree: Path, data: Path, mode: str):
     """Environment for one version: its code first on the path, its own data folder, the run mode."""
-    saved = dict(os.environ)
-    os.environ.update(PYTHONPATH=str(tree), GAN_COURSE_DATA=str(data), GAN_COURSE_MODE=mode)
-    os.environ.pop("GAN_COURSE_CHECKPOINTS", None)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    return patched_environ(drop=("GAN_COURSE_CHECKPOINTS",), PYTHONPATH=str(tree), GAN_COURSE_DATA=str(data),
+                           GAN_COURSE_MODE=mode)
 
 
 def prepare_data(data: Path) -> None:
@@ -72,18 +63,6 @@ def run_notebook(tree: Path, data: Path, name: str, keep: Path | None, label: st
     return {"seconds": seconds, "probe": probe, "error": error, "peak_mb": peak, "slowest": slowest_cells(nb, top=5)}
 
 
-def suite_commands(tree: Path) -> dict[str, str]:
-    """The unit-test and nbval lines of the tree's own ``make test`` recipe (not the browser tests), with ``$(PY)``
-    replaced by this Python: each version runs its suite as its Makefile does."""
-    recipe = Path(tree, "Makefile").read_text().split("\ntest:", 1)[1].split("\n\n", 1)[0]
-    lines = [line.strip() for line in recipe.splitlines()[1:] if "pytest" in line and "browser" not in line
-             and not line.strip().startswith(("@", "echo"))]
-    found = {("nbval" if "--nbval" in line else "unit"): line.replace("$(PY)", sys.executable) for line in lines}
-    if set(found) != {"unit", "nbval"}:
-        raise SystemExit(f"{tree}/Makefile: expected a unit-test line and an nbval line in `make test`, found {lines}")
-    return found
-
-
 def run_suite(tree: Path, data: Path) -> dict:
     """The quick suite as the tree's `make test` runs it, without the browser tests: unit tests, then nbval."""
     out = {}
@@ -98,11 +77,12 @@ def run_suite(tree: Path, data: Path) -> dict:
     return out
 
 
-def ratio_cell(before: float | None, after: float | None, target: float) -> str:
+def ratio_cell(before: float | None, after: float | None, target: float | None = None) -> str:
+    """``after / before`` as ``0.55x``; with a target, bold and marked ✓ (at most the target) or ✗."""
     if not before or not after:
         return "–"
     r = after / before
-    return f"**{r:.2f}x** {'✓' if r <= target else '✗'}"
+    return f"{r:.2f}x" if target is None else f"**{r:.2f}x** {'✓' if r <= target else '✗'}"
 
 
 def main() -> None:
@@ -146,7 +126,7 @@ def main() -> None:
 
 
 def report(results: dict, names: dict, wanted: list[str], seconds: float) -> str:
-    both = wanted == ["baseline", "current"] or set(wanted) == {"baseline", "current"}
+    both = set(wanted) == {"baseline", "current"}
     lines = [
         "## Before and after: notebooks and the quick suite, side by side",
         "",
@@ -171,10 +151,10 @@ def report(results: dict, names: dict, wanted: list[str], seconds: float) -> str
         cells = [name]
         for r in (b, c):
             cells += [duration(r["seconds"]) if r else "–", f"{r['probe']:,.0f}" if r else "–"]
-        plain = ratio_cell(b and b["seconds"], c and c["seconds"], TARGET_NOTEBOOK)
+        plain = ratio_cell(b and b["seconds"], c and c["seconds"])
         scaled = ratio_cell(b and b["seconds"], c and c["seconds"] * c["probe"] / b["probe"], TARGET_NOTEBOOK) if b and c else "–"
         errors = "; ".join(f"{v}: {r['error']}" for v, r in runs.items() if r["error"]) or "all held"
-        lines.append("| " + " | ".join(cells + [plain.replace("**", "").replace(" ✓", "").replace(" ✗", ""), scaled, errors]) + " |")
+        lines.append("| " + " | ".join(cells + [plain, scaled, errors]) + " |")
     if both and results["notebooks"]:
         lines.append(f"| **all notebooks** | {duration(total['baseline'])} | | {duration(total['current'])} | | "
                      f"{ratio_cell(total['baseline'], total['current'], TARGET_NOTEBOOK)} | | |")

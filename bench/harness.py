@@ -6,6 +6,8 @@ and keeps the others, so one script can be rerun alone. All numbers in a section
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import platform
 import re
 import sys
@@ -34,6 +36,33 @@ def parser(doc: str) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog=f"python -m bench.{Path(sys.argv[0]).stem}", description=doc.split("\n")[0])
     ap.add_argument("--out", type=Path, default=RESULTS, help=f"results file to update (default: {RESULTS})")
     return ap
+
+
+@contextlib.contextmanager
+def patched_environ(drop: tuple[str, ...] = (), **values: str):
+    """``os.environ`` with ``values`` set and ``drop`` removed for the ``with`` block (kernels started inside inherit
+    it), then restored exactly."""
+    saved = dict(os.environ)
+    os.environ.update(values)
+    for name in drop:
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def suite_commands(tree: Path) -> dict[str, str]:
+    """The unit-test and nbval lines of the tree's own ``make test`` recipe (not the browser tests), with ``$(PY)``
+    replaced by this Python: each version runs its suite as its Makefile does."""
+    recipe = Path(tree, "Makefile").read_text().split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    lines = [line.strip() for line in recipe.splitlines()[1:] if "pytest" in line and "browser" not in line
+             and not line.strip().startswith(("@", "echo"))]
+    found = {("nbval" if "--nbval" in line else "unit"): line.replace("$(PY)", sys.executable) for line in lines}
+    if set(found) != {"unit", "nbval"}:
+        raise SystemExit(f"{tree}/Makefile: expected a unit-test line and an nbval line in `make test`, found {lines}")
+    return found
 
 
 def write_section(out: Path, name: str, text: str) -> None:

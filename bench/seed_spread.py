@@ -24,7 +24,6 @@ e.g. kept by ``bench/bench_speedup.py --keep``).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import nbformat
 
-from bench.harness import machine, parser, write_section
+from bench.harness import machine, parser, patched_environ, write_section
 from helpers import config
 from tools import reports
 
@@ -103,10 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.setdefault(name, {}).update({int(s): [tuple(c) for c in found] for s, found in runs.items()})
                 times.setdefault(name, {}).update({int(s): t for s, t in saved_run["times"][name].items()})
             minutes = max(minutes, saved_run["minutes"])
-        for name in results:
-            results[name] = dict(sorted(results[name].items()))
-            times[name] = dict(sorted(times[name].items()))
-        write_tables(args, results, times, minutes, machines, merged=True)
+        write_tables(args, by_seed(results), by_seed(times), minutes, machines, merged=True)
         return 0
     notebooks = reports.course_notebooks(args.only)
     results: dict[str, dict[int, list]] = {nb.stem: {} for nb in notebooks}
@@ -119,15 +115,13 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"--executed {seed}:{folder}: no executed {path.stem}*.ipynb there.")
             nb = nbformat.read(found[0], as_version=4)
             results[path.stem][int(seed)] = claims(nb)
-            times[path.stem][int(seed)] = sum(c["seconds"] for c in reports.slowest_cells(nb, top=10_000))
-    saved = os.environ.copy()
+            times[path.stem][int(seed)] = sum(c["seconds"] for c in reports.slowest_cells(nb, top=None))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="seed-spread-") as tmp:
         for seed in [s for s in args.seeds if str(s) not in executed]:
             ckpt = Path(tmp) / f"seed-{seed}"
             shutil.copytree(config.checkpoint_dir(), ckpt)
-            os.environ.update(GAN_COURSE_SEED=str(seed), GAN_COURSE_CHECKPOINTS=str(ckpt))
-            try:
+            with patched_environ(GAN_COURSE_SEED=str(seed), GAN_COURSE_CHECKPOINTS=str(ckpt)):
                 for path in notebooks:
                     print(f"seed {seed}: {path.stem} ({args.mode}) ...", flush=True)
                     run = reports.execute_notebook(path, args.mode, allow_errors=True)
@@ -135,13 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                     times[path.stem][seed] = run.seconds
                     failed = [c for m, c, _ in results[path.stem][seed] if m == "✗"]
                     print(f"   {run.seconds:.0f} s, {len(results[path.stem][seed])} claims, {len(failed)} failed", flush=True)
-            finally:
-                os.environ.clear()
-                os.environ.update(saved)
     minutes = (time.perf_counter() - start) / 60
-    for name in results:
-        results[name] = dict(sorted(results[name].items()))
-        times[name] = dict(sorted(times[name].items()))
+    results, times = by_seed(results), by_seed(times)
     if args.claims_out:
         args.claims_out.write_text(json.dumps({"results": results, "times": times, "minutes": minutes,
                                                "machine": machine(config.device())}, indent=1))
@@ -149,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     write_tables(args, results, times, minutes, [machine(config.device())])
     return 0
+
+
+def by_seed(per_notebook: dict[str, dict]) -> dict[str, dict]:
+    """Each notebook's runs in seed order, however they were gathered."""
+    return {name: dict(sorted(runs.items())) for name, runs in per_notebook.items()}
 
 
 def write_tables(args, results: dict, times: dict, minutes: float, machines: list[str], merged: bool = False) -> None:

@@ -156,7 +156,7 @@ def test_every_notebook_states_its_standard_time_with_the_probe_it_was_measured_
 
 def test_speedup_runs_each_versions_suite_as_its_makefile_does_and_reports_ratios():
     from bench import bench_speedup
-    commands = bench_speedup.suite_commands(ROOT)
+    commands = harness.suite_commands(ROOT)
     assert "--nbval notebooks" in commands["nbval"] and commands["unit"].rstrip().endswith(" tests")
     assert all("$(PY)" not in c and "browser" not in c for c in commands.values())
     run = lambda seconds, probe: {"seconds": seconds, "probe": probe, "error": None, "peak_mb": 900,  # noqa: E731

@@ -149,8 +149,8 @@ def execute_notebook(path: Path | str, mode: str = "standard", allow_errors: boo
     return Execution(nb, time.perf_counter() - start, error, round(max(peaks), 1) if peaks else None)
 
 
-def slowest_cells(nb: nbformat.NotebookNode, top: int = 8) -> list[dict]:
-    """The ``top`` code cells that took longest, from the timestamps nbclient records in each cell's metadata:
+def slowest_cells(nb: nbformat.NotebookNode, top: int | None = 8) -> list[dict]:
+    """The ``top`` code cells that took longest (all of them with ``top=None``), from the timestamps nbclient records in each cell's metadata:
     ``[{"cell": index counted from 0 among all cells, "seconds": ..., "first_line": ...}]``, slowest first."""
     found = []
     for index, cell in enumerate(nb.cells):
