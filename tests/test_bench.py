@@ -73,7 +73,8 @@ def test_mlp_contender_is_notebook_01s_run():
     assert contenders.MLP.max_steps == vanilla_gan.STEPS and contenders.MLP.batch == vanilla_gan.BATCH
 
 
-SCRIPTS = ("profile_steps", "bench_training", "bench_time_to_bar", "bench_restore", "bench_notebooks", "seed_spread")
+SCRIPTS = ("profile_steps", "bench_training", "bench_time_to_bar", "bench_restore", "bench_notebooks", "seed_spread",
+           "bench_recipes", "bench_speedup")
 
 
 def test_a_script_runs_as_a_module_of_the_bench_package():
@@ -183,3 +184,19 @@ def test_seed_spread_merges_seeds_run_as_separate_processes(tmp_path):
     text = out.read_text()
     assert "| bar holds | ✓ 74.5% confident | ✓ 78.3% confident | 3.8 |" in text   # both seeds in one table, and their spread
     assert "`GAN_COURSE_SEED` = 1, 2" in text and "machine 1 / machine 2" in text and "seed 2 2.0 min" in text
+
+
+def test_recipes_find_where_a_variant_reaches_the_recipes_quality_and_restore_the_lesson():
+    from bench import bench_recipes
+    from helpers.lessons import dcgan
+    recipe = [(100, 10.0, {"value": 0.5, "fd": 80.0}), (200, 20.0, {"value": 0.7, "fd": 30.0})]
+    faster = [(100, 5.0, {"value": 0.695, "fd": 40.0}), (200, 10.0, {"value": 0.69, "fd": 33.0}),
+              (300, 15.0, {"value": 0.75, "fd": 20.0})]
+    assert bench_recipes.reached(recipe, recipe) == (200, 20.0)
+    assert bench_recipes.reached(faster, recipe) == (200, 10.0)    # 1 point below and FD within 1.1x: reached
+    assert bench_recipes.reached(faster[:1], recipe) is None       # FD 40 > 1.1 x 30
+    ngf = dcgan.NGF
+    with bench_recipes.lesson_settings(dcgan, {"NGF": ngf + 8}):
+        assert dcgan.make_players()[0].net[0].out_channels == 4 * (ngf + 8)
+    assert dcgan.NGF == ngf
+    assert {v.model for v in bench_recipes.VARIANTS} == set(bench_recipes.MODELS)

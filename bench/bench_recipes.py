@@ -1,0 +1,200 @@
+"""Benchmark: what each model's training time buys: quality against training seconds for the notebooks' recipes and variants.
+
+Issue 20 asks each model to reach its notebook's quality in at most 0.67x today's training time. This script is
+the measurement behind any change of recipe: each variant trains from scratch (the notebook's players and step from
+``helpers.lessons``, a bare loop, batch order and weights seeded), and every ``every`` steps the averaged generator is
+measured on 2,000 samples (the quality meter; for the conditional GAN also the share read as the requested digit).
+Measurement time is excluded from the training seconds.
+
+For each model the first variant is the notebook's recipe as it stands (standard mode). A variant "reaches the
+recipe's quality" at its first measurement with at least the recipe's final confident share (label match for the
+cGAN) minus 1 point and at most 1.1 times its final Fréchet distance; the table gives that time as a ratio of the
+recipe's own training time (target: at most 0.67).
+
+Run: ``.venv/bin/python -m bench.bench_recipes`` (about 30 min on a quiet 2-core CPU; ``--models dcgan`` for one
+model, ``--scale 0.05`` for a smoke test that shortens every run). Writes the section "recipes" of bench/results.md.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+from scipy.cluster.vq import kmeans2
+
+import helpers
+from bench.harness import BareLoop, machine, parser, write_section
+from helpers.digit_classifier import classifier, predict
+from helpers.lessons import conditional_gan, dcgan, vanilla_gan
+
+N_SAMPLES = 2000
+
+
+@dataclass
+class Variant:
+    model: str                   # "mlp", "dcgan", "clusters" or "cgan"
+    name: str
+    steps: int
+    every: int
+    settings: dict = field(default_factory=dict)   # lesson-module constants replaced for this run (NGF, LR, STEPS ...)
+    batch: int | None = None     # None: the notebook's batch
+    decay: bool = False          # DCGAN only: notebook 01's schedule (constant, then linearly to 0 over the second half)
+    d_extra: int | None = None   # DCGAN only: D's extra 3x3 layers (None: the notebook's)
+
+
+VARIANTS = [
+    Variant("mlp", "notebook 01: 10,000 steps, lr 1e-3", 10_000, 1000),
+    Variant("mlp", "6,000 steps (schedule compressed)", 6000, 1000, {"STEPS": 6000}),
+    Variant("mlp", "6,000 steps, lr 2e-3", 6000, 1000, {"STEPS": 6000, "LR": 2e-3}),
+    Variant("dcgan", "notebook 03: 2,000 steps, batch 64, lr 1e-3, ngf 32, extra D layer", 2000, 200),
+    Variant("dcgan", "batch 32", 2000, 200, batch=32),
+    Variant("dcgan", "no extra D layer", 2000, 200, d_extra=0),
+    Variant("dcgan", "ngf 24", 2000, 200, {"NGF": 24}),
+    Variant("dcgan", "lr 2e-3", 1400, 200, {"LR": 2e-3}),
+    Variant("dcgan", "lr 2e-3, ngf 24", 1400, 200, {"LR": 2e-3, "NGF": 24}),
+    Variant("dcgan", "1,200 steps, lr decayed over the second half", 1200, 200, decay=True),
+    Variant("clusters", "notebook 03's cluster prior: 2,000 steps", 2000, 200),
+    Variant("clusters", "lr 2e-3, ngf 24", 1400, 200, {"LR": 2e-3, "NGF": 24}),
+    Variant("cgan", "notebook 04: 4,000 steps", 4000, 400),
+    Variant("cgan", "lr 2e-3, ngf 24", 2400, 400, {"LR": 2e-3, "NGF": 24}),
+]
+MODELS = {"mlp": ("MLP GAN", "01", vanilla_gan), "dcgan": ("DCGAN, plain", "03", dcgan),
+          "clusters": ("DCGAN, one bump per cluster", "03", dcgan), "cgan": ("conditional GAN", "04", conditional_gan)}
+
+
+@contextlib.contextmanager
+def lesson_settings(module, settings: dict):
+    """The lesson module's constants replaced for the ``with`` block (its functions read them when called)."""
+    saved = {k: getattr(module, k) for k in settings}
+    for k, v in settings.items():
+        setattr(module, k, v)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(module, k, v)
+
+
+def build(v: Variant, data):
+    """(step, averaged generator, training split, measure) for one variant, built inside its settings."""
+    module = MODELS[v.model][2]
+    split = data.train
+    if v.model == "mlp":
+        G, D, opt_G, opt_D = module.make_players(seed=0)
+        ema = helpers.EMA(G, decay=module.EMA_DECAY)
+        step = module.make_step(G, D, opt_G, opt_D, ema=ema)
+    elif v.model == "dcgan":
+        extra = module.D_EXTRA if v.d_extra is None else v.d_extra
+        G, D, opt_G, opt_D = module.make_players(d_extra=extra, lr=module.LR)
+        ema = helpers.EMA(G, decay=module.EMA_DECAY, warmup=True)
+        step = module.make_step(G, D, opt_G, opt_D, ema)
+        if v.decay:
+            schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda s: min(1.0, 2 * (1 - s / v.steps))) for o in (opt_G, opt_D)]
+            inner = step
+
+            def step(real, labels):
+                out = inner(real, labels)
+                for s in schedules:
+                    s.step()
+                return out
+    elif v.model == "clusters":   # notebook 03, section 5: k-means clusters of the training digits replace the labels
+        _, cluster = kmeans2(data.train.images.flatten(1).double().cpu().numpy(), module.CLUSTERS, minit="++", seed=0)
+        split = replace(data.train, labels=torch.as_tensor(cluster, dtype=torch.long).to(data.train.labels.device))
+        G, D, opt_G, opt_D = module.make_mixture_players(np.bincount(cluster, minlength=module.CLUSTERS))
+        ema = helpers.EMA(G, decay=module.EMA_DECAY, warmup=True)
+        step = module.make_mixture_step(G, D, opt_G, opt_D, ema)
+    else:
+        G, D, opt_G, opt_D = module.make_players()
+        ema = helpers.EMA(G, decay=module.EMA_DECAY, warmup=True)
+        step = module.make_step(G, D, opt_G, opt_D, ema)
+
+    def measure() -> dict:
+        if v.model != "cgan":
+            q = helpers.quality(ema.model.sample(N_SAMPLES, seed=1))
+            return {"value": q.confident, "fd": q.fd, "text": f"{q.confident:.1%} confident, FD {q.fd:.1f}"}
+        labels = torch.arange(N_SAMPLES) % module.CLASSES
+        x = ema.model.sample(N_SAMPLES, labels=labels, seed=1)
+        match = (predict(classifier(), x).argmax(1).cpu() == labels).float().mean().item()
+        q = helpers.quality(x)
+        return {"value": match, "fd": q.fd, "text": f"{match:.1%} read as asked, FD {q.fd:.1f}"}
+    return step, split, measure, module.BATCH if v.batch is None else v.batch
+
+
+def run(v: Variant, data, scale: float) -> list[tuple[int, float, dict]]:
+    steps, every = max(2, int(v.steps * scale)), max(1, int(v.every * scale))
+    module = MODELS[v.model][2]
+    settings = dict(v.settings)
+    if scale != 1 and v.model == "mlp":
+        settings["STEPS"] = max(2, int(settings.get("STEPS", module.STEPS) * scale))
+    points, trained = [], 0.0
+    with lesson_settings(module, settings):
+        step, split, measure, batch = build(v, data)
+        loop = BareLoop(split, batch, seed=0)
+        done = 0
+        while done < steps:
+            n = min(every, steps - done)
+            start = time.perf_counter()
+            loop.run(step, n)
+            trained += time.perf_counter() - start
+            done += n
+            points.append((done, trained, measure()))
+            print(f"{v.model:>8} | {v.name}: {done:6d} steps {trained:6.0f} s  {points[-1][2]['text']}", flush=True)
+    return points
+
+
+def reached(points, target) -> tuple[int, float] | None:
+    """The first (steps, seconds) at which a run has the target's final quality (see the module docstring)."""
+    final = target[-1][2]
+    for steps, seconds, m in points:
+        if m["value"] >= final["value"] - 0.01 and m["fd"] <= 1.1 * final["fd"]:
+            return steps, seconds
+    return None
+
+
+def main() -> None:
+    ap = parser(__doc__)
+    ap.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply every run's steps (a smoke test: 0.05)")
+    args = ap.parse_args()
+    dev = helpers.device()
+    data = helpers.load_mnist(quiet=True)
+    started = time.perf_counter()
+    results = [(v, run(v, data, args.scale)) for v in VARIANTS if v.model in args.models]
+    lines = ["| model (notebook) | variant | steps | training time | final quality | reaches the recipe's quality at | time / recipe's |",
+             "|---|---|---:|---:|---|---|---:|"]
+    curves = []
+    for model in args.models:
+        rows = [(v, p) for v, p in results if v.model == model]
+        recipe_points = rows[0][1]
+        recipe_time = recipe_points[-1][1]
+        title, nb, _ = MODELS[model]
+        for v, points in rows:
+            hit = reached(points, recipe_points)
+            at = f"{hit[0]:,} steps, {hit[1]:.0f} s" if hit else "not reached"
+            ratio = f"**{hit[1] / recipe_time:.2f}**" if hit else "–"
+            lines.append(f"| {title} ({nb}) | {v.name} | {points[-1][0]:,} | {points[-1][1]:.0f} s | {points[-1][2]['text']} | {at} | {ratio} |")
+            curves.append(f"* **{title}, {v.name}**: " + ", ".join(f"{s:,}: {m['value']:.1%} / {m['fd']:.1f}" for s, _, m in points))
+    text = f"""## Recipes: what each model's training time buys
+
+`python -m bench.bench_recipes{' --models ' + ' '.join(args.models) if args.models != list(MODELS) else ''}{f' --scale {args.scale:g}' if args.scale != 1 else ''}`: one run, {(time.perf_counter() - started) / 60:.0f} min in all, seed 0 only.
+Machine: {machine(dev)}. Data: {data.description}.
+
+Each variant trains from scratch with its notebook's players and step (`helpers.lessons`, standard mode) in a bare loop; the
+averaged generator is measured on {N_SAMPLES:,} samples every few hundred steps (measurement time excluded). A variant reaches
+the recipe's quality at its first measurement with at least the recipe's final share (confident, or read as the requested
+digit for the cGAN) minus 1 point and at most 1.1 times its final FD. One seed: differences of a point or two in the share, or
+10% in FD, are within the spread between seeds (see the "seed spread" sections).
+
+{chr(10).join(lines)}
+
+Curves (steps: share / FD):
+
+{chr(10).join(curves)}
+"""
+    write_section(args.out, "recipes", text)
+
+
+if __name__ == "__main__":
+    main()
