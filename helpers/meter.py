@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -17,7 +18,7 @@ import torch
 from .config import CourseError
 from .data import check_images, load_mnist
 from .digit_classifier import FEATURES, Classifier, classifier, predict
-from .metrics import frechet_distance
+from .metrics import features, frechet_distance_from
 
 CONFIDENCE = 0.9
 
@@ -55,7 +56,19 @@ def quality(x01: torch.Tensor, clf: Classifier | None = None) -> Quality:
     probs = predict(clf, x01).cpu()
     conf, cls = probs.max(1)
     hist = torch.bincount(cls, minlength=10).float() / n
-    heldout = load_mnist(quiet=True).heldout.unit()
     return Quality(n=n, confident=(conf > CONFIDENCE).float().mean().item(),
                    class_hist=[round(v, 4) for v in hist.tolist()],
-                   fd=frechet_distance(x01, heldout, clf))
+                   fd=frechet_distance_from(features(x01, clf), heldout_features(clf)))
+
+
+_HELDOUT = weakref.WeakKeyDictionary()   # classifier -> {data fingerprint: features of the held-out digits}
+
+
+def heldout_features(clf: Classifier) -> torch.Tensor:
+    """The held-out digits' classifier features, computed once per classifier and data set: every measurement
+    compares with the same digits (1,000 on the offline sample, 10,000 on full MNIST)."""
+    data = load_mnist(quiet=True)
+    per_data = _HELDOUT.setdefault(clf, {})
+    if data.fingerprint not in per_data:
+        per_data[data.fingerprint] = features(data.heldout.unit(), clf)
+    return per_data[data.fingerprint]

@@ -87,4 +87,4 @@ def test_notebook_05s_fallback_trains_notebook_03s_players():
 def test_lessons_read_the_mode_when_imported():
     module = importlib.import_module("helpers.lessons.dcgan")
     import helpers
-    assert module.STEPS == helpers.pick(quick=80, standard=2_000, full=20_000)
+    assert module.STEPS == helpers.pick(quick=64, standard=2_000, full=20_000)

@@ -6,7 +6,7 @@ import torch
 import helpers
 from helpers import digit_classifier as DC
 from helpers.data import check_images
-from helpers.metrics import frechet_distance
+from helpers.metrics import features, frechet_distance
 
 
 def test_check_images_messages():
@@ -59,3 +59,14 @@ def test_meter_separates_digits_from_junk(meter):
     assert noise.confident < 0.05 and blend.confident < 0.5
     assert noise.fd > 100 * max(real.fd, 1.0)
     assert abs(sum(real.class_hist) - 1) < 1e-3
+
+
+def test_the_held_out_features_are_computed_once_and_give_the_same_fd(meter, monkeypatch):
+    from helpers import meter as meter_module
+    x = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    fd = helpers.quality(x, meter).fd
+    assert fd == frechet_distance(x, helpers.load_mnist(quiet=True).heldout.unit(), meter)   # exactly the uncached number
+    calls = []
+    monkeypatch.setattr(meter_module, "features", lambda x01, clf: calls.append(len(x01)) or features(x01, clf))
+    helpers.quality(x, meter)
+    assert calls == [200]   # only the samples: the held-out digits' features are reused

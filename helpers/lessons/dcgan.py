@@ -11,7 +11,7 @@ from helpers.models import DCGANDiscriminator, DCGANGenerator, MixtureDCGANGener
 dev = helpers.device()
 
 # Every setting that depends on the run mode, in one place.
-STEPS = helpers.pick(quick=80, standard=2_000, full=20_000)         # main run, and the cluster-prior run (section 5)
+STEPS = helpers.pick(quick=64, standard=2_000, full=20_000)         # main run, and the cluster-prior run (section 5)
 MILESTONES = [STEPS // 8, STEPS // 4, STEPS // 2, STEPS]              # the quality meter measures the main run here
 SHORT = MILESTONES[1]                                                 # each comparison run (latent size, instability)
 N_EVAL = helpers.pick(quick=300, standard=2000, full=10_000)          # samples for the quality meter
