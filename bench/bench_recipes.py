@@ -12,7 +12,8 @@ cGAN) minus 1 point and at most 1.1 times its final Fréchet distance; the table
 recipe's own training time (target: at most 0.67).
 
 Run: ``.venv/bin/python -m bench.bench_recipes`` (about 30 min on a quiet 2-core CPU; ``--models dcgan`` for one
-model, ``--scale 0.05`` for a smoke test that shortens every run). Writes the section "recipes" of bench/results.md.
+model, ``--scale 0.05`` for a smoke test that shortens every run). Writes the section "recipes" of bench/results.md;
+with ``GAN_COURSE_SEED=1`` (other weights, noise and batch order) the section "recipes, seed 1".
 """
 from __future__ import annotations
 
@@ -131,7 +132,7 @@ def run(v: Variant, data, scale: float) -> list[tuple[int, float, dict]]:
     points, trained = [], 0.0
     with lesson_settings(module, settings):
         step, split, measure, batch = build(v, data)
-        loop = BareLoop(split, batch, seed=0)
+        loop = BareLoop(split, batch, seed=helpers.config.run_seed())
         done = 0
         while done < steps:
             n = min(every, steps - done)
@@ -160,6 +161,7 @@ def main() -> None:
     args = ap.parse_args()
     dev = helpers.device()
     data = helpers.load_mnist(quiet=True)
+    seed = helpers.config.run_seed()
     started = time.perf_counter()
     results = [(v, run(v, data, args.scale)) for v in VARIANTS if v.model in args.models]
     lines = ["| model (notebook) | variant | steps | training time | final quality | reaches the recipe's quality at | time / recipe's |",
@@ -178,7 +180,7 @@ def main() -> None:
             curves.append(f"* **{title}, {v.name}**: " + ", ".join(f"{s:,}: {m['value']:.1%} / {m['fd']:.1f}" for s, _, m in points))
     text = f"""## Recipes: what each model's training time buys
 
-`python -m bench.bench_recipes{' --models ' + ' '.join(args.models) if args.models != list(MODELS) else ''}{f' --scale {args.scale:g}' if args.scale != 1 else ''}`: one run, {(time.perf_counter() - started) / 60:.0f} min in all, seed 0 only.
+`python -m bench.bench_recipes{' --models ' + ' '.join(args.models) if args.models != list(MODELS) else ''}{f' --scale {args.scale:g}' if args.scale != 1 else ''}`: one run, {(time.perf_counter() - started) / 60:.0f} min in all, `GAN_COURSE_SEED={seed}` only.
 Machine: {machine(dev)}. Data: {data.description}.
 
 Each variant trains from scratch with its notebook's players and step (`helpers.lessons`, standard mode) in a bare loop; the
@@ -193,7 +195,7 @@ Curves (steps: share / FD):
 
 {chr(10).join(curves)}
 """
-    write_section(args.out, "recipes", text)
+    write_section(args.out, "recipes" if seed == 0 else f"recipes, seed {seed}", text)
 
 
 if __name__ == "__main__":
