@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-import numpy as np
 import torch
-from scipy.cluster.vq import kmeans2
 
 import helpers
+from bench import contenders
 from bench.harness import BareLoop, machine, parser, write_section
 from helpers.digit_classifier import classifier, predict
 from helpers.lessons import conditional_gan, dcgan, vanilla_gan
@@ -79,18 +78,19 @@ def lesson_settings(module, settings: dict):
 
 
 def build(v: Variant, data):
-    """(step, averaged generator, training split, measure) for one variant, built inside its settings."""
+    """(step, averaged generator, training split, measure, batch) for one variant, built inside its settings.
+
+    The MLP GAN, the clustered DCGAN and the cGAN are bench/contenders.py's players (they read the lesson's constants
+    when built); the plain DCGAN is built here, since its variants also change D's extra layers and the schedule."""
     module = MODELS[v.model][2]
-    split = data.train
-    if v.model == "mlp":
-        G, D, opt_G, opt_D = module.make_players(seed=0)
-        ema = helpers.EMA(G, decay=module.EMA_DECAY)
-        step = module.make_step(G, D, opt_G, opt_D, ema=ema)
-    elif v.model == "dcgan":
+    if v.model != "dcgan":
+        players = {"mlp": contenders.MLP, "clusters": contenders.DCGAN, "cgan": contenders.CGAN}[v.model].build()
+        step, G, split = players.step, players.G, players.data if players.data is not None else data.train
+    else:
         extra = module.D_EXTRA if v.d_extra is None else v.d_extra
-        G, D, opt_G, opt_D = module.make_players(d_extra=extra, lr=module.LR)
-        ema = helpers.EMA(G, decay=module.EMA_DECAY, warmup=True)
-        step = module.make_step(G, D, opt_G, opt_D, ema)
+        G_live, D, opt_G, opt_D = module.make_players(d_extra=extra, lr=module.LR)
+        ema = helpers.EMA(G_live, decay=module.EMA_DECAY, warmup=True)
+        step, G, split = module.make_step(G_live, D, opt_G, opt_D, ema), ema.model, data.train
         if v.decay:
             schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda s: min(1.0, 2 * (1 - s / v.steps))) for o in (opt_G, opt_D)]
             inner = step
@@ -100,23 +100,13 @@ def build(v: Variant, data):
                 for s in schedules:
                     s.step()
                 return out
-    elif v.model == "clusters":   # notebook 03, section 5: k-means clusters of the training digits replace the labels
-        _, cluster = kmeans2(data.train.images.flatten(1).double().cpu().numpy(), module.CLUSTERS, minit="++", seed=0)
-        split = replace(data.train, labels=torch.as_tensor(cluster, dtype=torch.long).to(data.train.labels.device))
-        G, D, opt_G, opt_D = module.make_mixture_players(np.bincount(cluster, minlength=module.CLUSTERS))
-        ema = helpers.EMA(G, decay=module.EMA_DECAY, warmup=True)
-        step = module.make_mixture_step(G, D, opt_G, opt_D, ema)
-    else:
-        G, D, opt_G, opt_D = module.make_players()
-        ema = helpers.EMA(G, decay=module.EMA_DECAY, warmup=True)
-        step = module.make_step(G, D, opt_G, opt_D, ema)
 
     def measure() -> dict:
         if v.model != "cgan":
-            q = helpers.quality(ema.model.sample(N_SAMPLES, seed=1))
+            q = helpers.quality(G.sample(N_SAMPLES, seed=1))
             return {"value": q.confident, "fd": q.fd, "text": f"{q.confident:.1%} confident, FD {q.fd:.1f}"}
         labels = torch.arange(N_SAMPLES) % module.CLASSES
-        x = ema.model.sample(N_SAMPLES, labels=labels, seed=1)
+        x = G.sample(N_SAMPLES, labels=labels, seed=1)
         match = (predict(classifier(), x).argmax(1).cpu() == labels).float().mean().item()
         q = helpers.quality(x)
         return {"value": match, "fd": q.fd, "text": f"{match:.1%} read as asked, FD {q.fd:.1f}"}
