@@ -42,13 +42,16 @@ class Variant:
     batch: int | None = None     # None: the notebook's batch
     decay: bool = False          # DCGAN only: notebook 01's schedule (constant, then linearly to 0 over the second half)
     d_extra: int | None = None   # DCGAN only: D's extra 3x3 layers (None: the notebook's)
+    precision: str = "fp32"      # helpers.config.precision for the run: the recipes as they were are float32
 
 
 VARIANTS = [
     Variant("mlp", "notebook 01: 10,000 steps, lr 1e-3", 10_000, 1000),
+    Variant("mlp", "bfloat16 products (GAN_COURSE_PRECISION=auto here)", 10_000, 1000, precision="bf16"),
     Variant("mlp", "6,000 steps (schedule compressed)", 6000, 1000, {"STEPS": 6000}),
     Variant("mlp", "6,000 steps, lr 2e-3", 6000, 1000, {"STEPS": 6000, "LR": 2e-3}),
     Variant("dcgan", "notebook 03: 2,000 steps, batch 64, lr 1e-3, ngf 32, extra D layer", 2000, 200),
+    Variant("dcgan", "bfloat16 products, channels-last (GAN_COURSE_PRECISION=auto here)", 2000, 200, precision="bf16"),
     Variant("dcgan", "batch 32", 2000, 200, batch=32),
     Variant("dcgan", "no extra D layer", 2000, 200, d_extra=0),
     Variant("dcgan", "ngf 24", 2000, 200, {"NGF": 24}),
@@ -56,8 +59,10 @@ VARIANTS = [
     Variant("dcgan", "lr 2e-3, ngf 24", 1400, 200, {"LR": 2e-3, "NGF": 24}),
     Variant("dcgan", "1,200 steps, lr decayed over the second half", 1200, 200, decay=True),
     Variant("clusters", "notebook 03's cluster prior: 2,000 steps", 2000, 200),
+    Variant("clusters", "bfloat16 products, channels-last (GAN_COURSE_PRECISION=auto here)", 2000, 200, precision="bf16"),
     Variant("clusters", "lr 2e-3, ngf 24", 1400, 200, {"LR": 2e-3, "NGF": 24}),
     Variant("cgan", "notebook 04: 4,000 steps", 4000, 400),
+    Variant("cgan", "bfloat16 products, channels-last (GAN_COURSE_PRECISION=auto here)", 4000, 400, precision="bf16"),
     Variant("cgan", "lr 2e-3, ngf 24", 2400, 400, {"LR": 2e-3, "NGF": 24}),
 ]
 MODELS = {"mlp": ("MLP GAN", "01", vanilla_gan), "dcgan": ("DCGAN, plain", "03", dcgan),
@@ -120,7 +125,7 @@ def run(v: Variant, data, scale: float) -> list[tuple[int, float, dict]]:
     if scale != 1 and v.model == "mlp":
         settings["STEPS"] = max(2, int(settings.get("STEPS", module.STEPS) * scale))
     points, trained = [], 0.0
-    with lesson_settings(module, settings):
+    with lesson_settings(module, settings), helpers.config.using_precision(v.precision):
         step, split, measure, batch = build(v, data)
         loop = BareLoop(split, batch, seed=helpers.config.run_seed())
         done = 0
@@ -147,13 +152,18 @@ def reached(points, target) -> tuple[int, float] | None:
 def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
+    ap.add_argument("--variants", nargs="+", default=None, metavar="TEXT",
+                    help="run only the variants whose name contains one of these (each model's recipe always runs)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every run's steps (a smoke test: 0.05)")
     args = ap.parse_args()
     dev = helpers.device()
     data = helpers.load_mnist(quiet=True)
     seed = helpers.config.run_seed()
     started = time.perf_counter()
-    results = [(v, run(v, data, args.scale)) for v in VARIANTS if v.model in args.models]
+    recipes = {model: next(v for v in VARIANTS if v.model == model) for model in MODELS}
+    chosen = [v for v in VARIANTS if v.model in args.models and
+              (args.variants is None or v is recipes[v.model] or any(t in v.name for t in args.variants))]
+    results = [(v, run(v, data, args.scale)) for v in chosen]
     lines = ["| model (notebook) | variant | steps | training time | final quality | reaches the recipe's quality at | time / recipe's |",
              "|---|---|---:|---:|---|---|---:|"]
     curves = []
@@ -170,13 +180,14 @@ def main() -> None:
             curves.append(f"* **{title}, {v.name}**: " + ", ".join(f"{s:,}: {m['value']:.1%} / {m['fd']:.1f}" for s, _, m in points))
     text = f"""## Recipes: what each model's training time buys
 
-`python -m bench.bench_recipes{' --models ' + ' '.join(args.models) if args.models != list(MODELS) else ''}{f' --scale {args.scale:g}' if args.scale != 1 else ''}`: one run, {(time.perf_counter() - started) / 60:.0f} min in all, `GAN_COURSE_SEED={seed}` only.
+`python -m bench.bench_recipes{' --models ' + ' '.join(args.models) if args.models != list(MODELS) else ''}{' --variants ' + ' '.join(repr(t) for t in args.variants) if args.variants else ''}{f' --scale {args.scale:g}' if args.scale != 1 else ''}`: one run, {(time.perf_counter() - started) / 60:.0f} min in all, `GAN_COURSE_SEED={seed}` only.
 Machine: {machine(dev)}. Data: {data.description}.
 
 Each variant trains from scratch with its notebook's players and step (`helpers.lessons`, standard mode) in a bare loop; the
 averaged generator is measured on {N_SAMPLES:,} samples every few hundred steps (measurement time excluded). A variant reaches
 the recipe's quality at its first measurement with at least the recipe's final share (confident, or read as the requested
-digit for the cGAN) minus 1 point and at most 1.1 times its final FD. One seed: differences of a point or two in the share, or
+digit for the cGAN) minus 1 point and at most 1.1 times its final FD. The recipes run in float32, as every notebook did
+before `GAN_COURSE_PRECISION` (the "bfloat16" variants are what `auto` picks on this CPU). One seed: differences of a point or two in the share, or
 10% in FD, are within the spread between seeds (see the "seed spread" sections).
 
 {chr(10).join(lines)}
@@ -185,7 +196,8 @@ Curves (steps: share / FD):
 
 {chr(10).join(curves)}
 """
-    write_section(args.out, "recipes" if seed == 0 else f"recipes, seed {seed}", text)
+    section = "recipes" + (f", seed {seed}" if seed else "") + (", " + " ".join(args.variants) if args.variants else "")
+    write_section(args.out, section, text)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ checkout of the course against this one (issue 20's ratios).
 Machines of one kind differ by 2x from day to day, so the two versions run interleaved on the same machine in
 one run: for each notebook, both versions one after the other (the baseline first for even-numbered notebooks,
 second for odd ones, so slow drift of the machine does not favour either), each in a fresh kernel, each with
-``helpers.speed_probe()`` taken just before. Each version reads its own code (``PYTHONPATH``) and writes to its
+``helpers.speed_probe(precision="fp32")`` taken just before (float32 for both: the machine's speed on one fixed
+workload, whatever precision the version's notebooks use). Each version reads its own code (``PYTHONPATH``) and writes to its
 own data folder (checkpoints, cached classifier), so neither sees the other's checkpoints.
 
 Run::
@@ -53,14 +54,16 @@ def prepare_data(data: Path) -> None:
 def run_notebook(tree: Path, data: Path, name: str, keep: Path | None, label: str) -> dict:
     path = tree / "notebooks" / f"{name}.ipynb"
     with version_env(tree, data, "standard"):
-        probe = speed_probe()
+        probe = speed_probe(precision="fp32")   # the machine's speed, the same workload for both versions
+        # the probe a notebook states with its run time is in the course's own precision (helpers.speed_probe())
+        course_probe = speed_probe() if label == "current" else None
         nb, seconds, error, peak = execute_notebook(path, "standard")
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, keep / f"{name}.{label}.ipynb")
     print(f"    {label:8s} {name}: {duration(seconds)} at probe {probe:,.0f} img/s" + (f"  FAILED: {error}" if error else ""),
           flush=True)
-    return {"seconds": seconds, "probe": probe, "error": error, "peak_mb": peak, "slowest": slowest_cells(nb, top=5)}
+    return {"seconds": seconds, "probe": probe, "course_probe": course_probe, "error": error, "peak_mb": peak, "slowest": slowest_cells(nb, top=5)}
 
 
 def run_suite(tree: Path, data: Path) -> dict:
@@ -135,7 +138,7 @@ def report(results: dict, names: dict, wanted: list[str], seconds: float) -> str
     ]
     if results["notebooks"]:
         lines[-1] += (" Each notebook ran in standard mode in a fresh kernel, the two versions one after the other, each with "
-                      "the speed probe (img/s of a fixed DCGAN step) taken just before it; \"scaled\" divides each time by "
+                      "the speed probe (img/s of a fixed DCGAN step, in float32 for both versions) taken just before it; \"scaled\" divides each time by "
                       "its probe's share of the baseline's probe, so a machine that slowed down between the two runs does "
                       "not count as a speed-up or a slow-down.")
     if not both:
@@ -158,6 +161,11 @@ def report(results: dict, names: dict, wanted: list[str], seconds: float) -> str
     if both and results["notebooks"]:
         lines.append(f"| **all notebooks** | {duration(total['baseline'])} | | {duration(total['current'])} | | "
                      f"{ratio_cell(total['baseline'], total['current'], TARGET_NOTEBOOK)} | | |")
+    course = [f"{name} {r['course_probe']:,.0f}" for name, runs in results["notebooks"].items()
+              for v, r in runs.items() if v == "current" and r.get("course_probe")]
+    if course:
+        lines += ["", "The probe in the course's own precision (`helpers.speed_probe()`, what a notebook's Run time states), "
+                  "taken before each current run: " + ", ".join(course) + " img/s."]
     suite = results["suite"]
     if suite:
         lines += ["", "Quick suite (`make test` without the browser tests: unit tests, then the notebooks through nbval):", "",

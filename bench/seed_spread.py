@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", default="standard", choices=config.MODES, help="run mode (default: standard)")
     ap.add_argument("--claims-out", type=Path, help="save the claims read (JSON) instead of writing results.md")
     ap.add_argument("--claims-in", type=Path, nargs="+", help="merge saved runs (JSON) and write results.md; runs nothing")
+    ap.add_argument("--tag", default="", help="appended to each section's name (e.g. bfloat16), so earlier sections stay")
     ap.add_argument("--executed", action="append", default=[], metavar="SEED:DIR",
                     help="take this seed's claims from executed notebooks DIR/NAME*.ipynb instead of running it")
     args = ap.parse_args(argv)
@@ -153,12 +154,13 @@ def write_tables(args, results: dict, times: dict, minutes: float, machines: lis
         text = [f"Claims' numbers per seed, {args.mode} mode (`python -m bench.seed_spread --only {name}`; {how} "
                 f"{minutes:.0f} min in all): `GAN_COURSE_SEED` = {', '.join(map(str, seeds))}; ✓ held, ✗ failed, "
                 "· not enforced or not applicable. Spread: largest minus smallest of each number printed, in its "
-                "own unit (percentage points for percentages).", "",
+                f"own unit (percentage points for percentages). Models' precision: {config.precision()} "
+                "(`GAN_COURSE_PRECISION`).", "",
                 "Machine: " + "; ".join(dict.fromkeys(machines)) if len(set(machines)) == 1 else
                 "Machines (one per process): " + " / ".join(machines), "",
                 table(name, runs), "",
                 "Run times: " + ", ".join(f"seed {s} {t / 60:.1f} min" for s, t in times[name].items())]
-        write_section(args.out, f"seed spread {name}", "\n".join(text))
+        write_section(args.out, f"seed spread {name}" + (f", {args.tag}" if args.tag else ""), "\n".join(text))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Plumbing for the GANs-on-MNIST course: data, models, losses, training dashboard, checkpoints,
 quality meter, plots and widgets. The notebooks hold the ideas; this package holds the rest."""
 from .checkpoints import PRODUCERS, list_checkpoints, load_generator, read_checkpoint, save_generator
-from .config import CourseError, device, mode, pick, seed_everything
+from .config import CourseError, device, mode, pick, precision, seed_everything, using_precision
 from .data import MNIST, Split, batches, download_mnist, load_mnist, to_signed, to_unit
 from .models import Generator, MLPDiscriminator, MLPGenerator, count_parameters
 from .plots import class_histogram, image_grid, plot_curves, show_grid, show_grids
@@ -16,7 +16,7 @@ from .exercises import check_exercise, exercise_errors
 
 __all__ = [
     "PRODUCERS", "list_checkpoints", "load_generator", "read_checkpoint", "save_generator",
-    "CourseError", "device", "mode", "pick", "seed_everything",
+    "CourseError", "device", "mode", "pick", "precision", "seed_everything", "using_precision",
     "MNIST", "Split", "batches", "download_mnist", "load_mnist", "to_signed", "to_unit",
     "Generator", "MLPDiscriminator", "MLPGenerator", "count_parameters",
     "class_histogram", "image_grid", "plot_curves", "show_grid", "show_grids",

@@ -20,7 +20,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import torch
 
-from .config import CourseError, one_thread
+from .config import CourseError, one_thread, using_precision
 from .display import ipython_shell, short_errors
 
 NOT_DIFFERENTIABLE = "not differentiable"
@@ -78,11 +78,12 @@ def check_exercise(exercise: str, student: Callable, reference: Callable, cases:
     * ``mistakes``: :class:`Mistake` hints, tried in order when the check fails.
 
     The global random state is left as it was, so a check cell does not change the notebook's numbers; torch
-    runs on one thread during the check.
+    runs on one thread and the course's models in float32 during the check (the same numbers on every machine).
     """
     label = _label(exercise)
     n = len(cases)
-    with torch.random.fork_rng(devices=[]), one_thread():   # small fixed inputs: more threads only add overhead
+    # small fixed inputs: more threads only add overhead; float32, so the hints' values match on every machine
+    with torch.random.fork_rng(devices=[]), one_thread(), using_precision("fp32"):
         expected = [_run(reference, case, seed + i, observe, gradients) for i, case in enumerate(cases)]
         got = []
         for i, case in enumerate(cases):

@@ -17,8 +17,8 @@ import torch
 
 from .config import CourseError
 from .data import check_images, load_mnist
-from .digit_classifier import FEATURES, Classifier, classifier, predict
-from .metrics import features, frechet_distance_from
+from .digit_classifier import FEATURES, Classifier, classifier
+from .metrics import embed, features, frechet_distance_from
 
 CONFIDENCE = 0.9
 
@@ -53,12 +53,12 @@ def quality(x01: torch.Tensor, clf: Classifier | None = None) -> Quality:
     if n < 2 * FEATURES:
         raise CourseError(f"Measure at least {2 * FEATURES} samples (got {n}): the Fréchet distance is unstable below that.")
     clf = clf or classifier()
-    probs = predict(clf, x01).cpu()
-    conf, cls = probs.max(1)
+    seen = embed(x01, clf)                      # one pass of the classifier: its features and its logits
+    conf, cls = torch.softmax(seen.logits, 1).max(1)
     hist = torch.bincount(cls, minlength=10).float() / n
     return Quality(n=n, confident=(conf > CONFIDENCE).float().mean().item(),
                    class_hist=[round(v, 4) for v in hist.tolist()],
-                   fd=frechet_distance_from(features(x01, clf), heldout_features(clf)))
+                   fd=frechet_distance_from(seen.features, heldout_features(clf)))
 
 
 _HELDOUT = weakref.WeakKeyDictionary()   # classifier -> {data fingerprint: features of the held-out digits}

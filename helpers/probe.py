@@ -10,7 +10,10 @@ stated time is off by more than 1.5x on the machine the benchmark runs on.
 The probe is notebook 03's training step as the notebook stood when the run times were stated (G and D at 32
 filters, batch 64, Adam, one D step and one G step), written out here and kept fixed, so that probes taken
 before and after a change to the notebook's recipe stay comparable. It is timed over a few dozen steps after a
-warm-up, on :func:`helpers.device`, and leaves the random state of the caller alone.
+warm-up, on :func:`helpers.device`, and leaves the random state of the caller alone. It runs in the precision the
+course runs in (:func:`helpers.config.precision`: bfloat16 on a CPU with bfloat16 hardware, else float32), so the
+scaling holds on machines with and without it; ``precision="fp32"`` gives the float32 figure that probes taken
+before the course used bfloat16 (bench/results.md until 2026-11-30) are comparable with.
 
 :func:`gflop`: the arithmetic of one call (a training step, say), which unlike a time is the same on every
 machine.
@@ -32,12 +35,14 @@ from .models import DCGANDiscriminator, DCGANGenerator
 BATCH = 64
 
 
-def speed_probe(steps: int = 30, warmup: int = 5, device: torch.device | str | None = None) -> float:
-    """Images per second of notebook 03's DCGAN training step on this machine (``steps`` timed steps)."""
+def speed_probe(steps: int = 30, warmup: int = 5, device: torch.device | str | None = None,
+                precision: str = "auto") -> float:
+    """Images per second of notebook 03's DCGAN training step on this machine (``steps`` timed steps), in the
+    course's precision (``precision="auto"``, see :func:`helpers.config.precision`) or in ``"fp32"`` / ``"bf16"``."""
     if not isinstance(steps, int) or not isinstance(warmup, int) or steps < 1 or warmup < 0:
         raise CourseError(f"steps must be a whole number >= 1 and warmup >= 0; got steps={steps!r}, warmup={warmup!r}.")
     dev = torch.device(device) if device is not None else config.device()
-    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []), _precision(precision):
         torch.manual_seed(0)
         G, D = DCGANGenerator(nz=100, ngf=32).to(dev), DCGANDiscriminator(ndf=32, extra_layers=1).to(dev)
         opt_G = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
@@ -67,6 +72,11 @@ def speed_probe(steps: int = 30, warmup: int = 5, device: torch.device | str | N
         float(last.detach())   # waits for the device
         seconds = time.perf_counter() - start
     return steps * BATCH / seconds
+
+
+def _precision(value: str):
+    """``auto`` follows GAN_COURSE_PRECISION (the course's setting); anything else overrides it."""
+    return contextlib.nullcontext() if value == "auto" else config.using_precision(value)
 
 
 def _sync(dev: torch.device) -> None:

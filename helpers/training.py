@@ -98,6 +98,8 @@ class EMA:
         self.updates += 1
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates)) if self.warmup else self.decay
         for avg, p in zip(self.model.parameters(), model.parameters()):
+            if avg.stride() != p.stride():   # the model went channels-last (helpers.models.mixed_precision): follow it
+                avg.data = avg.data.contiguous(memory_format=torch.channels_last if p.dim() == 4 else torch.contiguous_format)
             avg.lerp_(p.detach(), 1.0 - decay)
         for avg, b in zip(self.model.buffers(), model.buffers()):
             avg.copy_(b)

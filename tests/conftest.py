@@ -1,5 +1,14 @@
-"""Fixtures for the tests in tests/ (the repository's conftest.py sets the environment for every pytest run)."""
+"""Fixtures for the tests in tests/ (the repository's conftest.py sets the environment for every pytest run).
+
+The unit tests run the course's models in float32 unless a test asks for bfloat16 (``helpers.config.using_precision``):
+their expected values are computed by hand in float32, and they must give the same verdicts on every machine, with or
+without bfloat16 hardware. The notebooks (nbval) run in the course's own precision.
+"""
+import os
+
 import pytest
+
+os.environ.setdefault("GAN_COURSE_PRECISION", "fp32")
 
 
 @pytest.fixture(scope="module")

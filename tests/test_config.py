@@ -38,3 +38,40 @@ def test_a_bad_offset_gets_one_sentence(monkeypatch, value):
     monkeypatch.setenv("GAN_COURSE_SEED", value)
     with pytest.raises(config.CourseError, match="GAN_COURSE_SEED=.* is not a whole number"):
         config.seed_everything(0)
+
+
+# GAN_COURSE_PRECISION: the models' number format, read in one place (helpers.config.precision).
+
+@pytest.mark.parametrize("value, expected", [("fp32", "fp32"), ("FP32", "fp32"), ("bf16", "bf16"), (" bf16 ", "bf16")])
+def test_a_named_precision_is_used_as_given(monkeypatch, value, expected):
+    monkeypatch.setenv("GAN_COURSE_PRECISION", value)
+    assert config.precision("cpu") == expected
+
+
+def test_auto_picks_bfloat16_only_on_a_cpu_that_has_it(monkeypatch):
+    monkeypatch.delenv("GAN_COURSE_PRECISION", raising=False)
+    monkeypatch.setattr(config, "cpu_has_native_bf16", lambda: True)
+    assert config.precision("cpu") == "bf16"
+    assert config.precision("cuda") == "fp32"    # GPUs keep float32: the course's models are small for them
+    monkeypatch.setattr(config, "cpu_has_native_bf16", lambda: False)
+    assert config.precision("cpu") == "fp32"
+
+
+def test_a_bad_precision_gets_one_sentence(monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_PRECISION", "half")
+    with pytest.raises(config.CourseError, match=r"GAN_COURSE_PRECISION='half' is not a precision; set it to one of auto, fp32, bf16\."):
+        config.precision("cpu")
+    with pytest.raises(config.CourseError, match="precision 'fp16' is not one of"):
+        with config.using_precision("fp16"):
+            pass
+
+
+def test_using_precision_overrides_the_environment_and_restores_it(monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_PRECISION", "fp32")
+    with config.using_precision("bf16"):
+        assert config.precision("cpu") == "bf16"
+        with config.using_precision("fp32"):
+            assert config.precision("cpu") == "fp32"
+        assert config.precision("cpu") == "bf16"
+    assert config.precision("cpu") == "fp32"
+    assert config.autocast(torch.device("cpu")) is None

@@ -6,7 +6,7 @@ import torch
 import helpers
 from helpers import digit_classifier as DC
 from helpers.data import check_images
-from helpers.metrics import features, frechet_distance
+from helpers.metrics import embed, features, frechet_distance
 
 
 def test_check_images_messages():
@@ -67,6 +67,8 @@ def test_the_held_out_features_are_computed_once_and_give_the_same_fd(meter, mon
     fd = helpers.quality(x, meter).fd
     assert fd == frechet_distance(x, helpers.load_mnist(quiet=True).heldout.unit(), meter)   # exactly the uncached number
     calls = []
-    monkeypatch.setattr(meter_module, "features", lambda x01, clf: calls.append(len(x01)) or features(x01, clf))
+    monkeypatch.setattr(meter_module, "features", lambda x01, clf: calls.append(("features", len(x01))) or features(x01, clf))
+    monkeypatch.setattr(meter_module, "embed", lambda x01, clf: calls.append(("embed", len(x01))) or embed(x01, clf))
     helpers.quality(x, meter)
-    assert calls == [200]   # only the samples: the held-out digits' features are reused
+    # one classifier pass over the samples (features and logits together); the held-out digits' features are reused
+    assert calls == [("embed", 200)]

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 import helpers
-from helpers.models import MLPDiscriminator, MLPGenerator, count_parameters
+from helpers.config import CourseError
+from helpers.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, count_parameters
 
 
 def test_mlp_shapes_and_parameter_counts():
@@ -44,12 +45,12 @@ def test_images_of_given_z_match_sample_and_the_training_grid():
 
 @pytest.mark.parametrize("n", [0, -2, 2.5, "3"])
 def test_sample_rejects_bad_counts(n):
-    with pytest.raises(helpers.CourseError, match="positive whole number"):
+    with pytest.raises(CourseError, match="positive whole number"):
         MLPGenerator(nz=8, hidden=(16,)).sample(n)
 
 
 def test_unconditional_model_refuses_labels():
-    with pytest.raises(helpers.CourseError, match="unconditional"):
+    with pytest.raises(CourseError, match="unconditional"):
         MLPGenerator(nz=8, hidden=(16,)).sample(2, labels=[1, 2])
 
 
@@ -88,11 +89,11 @@ def test_conditional_dcgan_uses_labels_and_validates_them():
     G.eval()
     assert not torch.allclose(G(z, labels), G(z, (labels + 1) % 10))   # the label changes the image
     assert G.sample(10, labels=7, seed=0).shape == (10, 1, 28, 28)
-    with pytest.raises(helpers.CourseError, match="0-9"):
+    with pytest.raises(CourseError, match="0-9"):
         G.sample(2, labels=[3, 10])
-    with pytest.raises(helpers.CourseError, match="2 labels for 3 samples"):
+    with pytest.raises(CourseError, match="2 labels for 3 samples"):
         G.sample(3, labels=[1, 2])
-    with pytest.raises(helpers.CourseError, match="needs labels"):
+    with pytest.raises(CourseError, match="needs labels"):
         G.sample(3)
 
 
@@ -112,9 +113,9 @@ def test_projection_discriminator_by_hand():
         D.embed.weight[4] += 1.0                      # only the rows of label 4 change
     out = D(x, labels)
     assert torch.allclose(out[0], expected[0]) and not torch.allclose(out[1:], expected[1:])
-    with pytest.raises(helpers.CourseError, match="needs num_classes"):
+    with pytest.raises(CourseError, match="needs num_classes"):
         DCGANDiscriminator(projection=True)
-    with pytest.raises(helpers.CourseError, match="needs labels"):
+    with pytest.raises(CourseError, match="needs labels"):
         D(x)
 
 
@@ -137,13 +138,13 @@ def test_mixture_generator_prior_and_api():
     assert torch.allclose(G(eps[:5], c[:5]), G(z[:5]), atol=1e-6)     # G(eps, c) = G(mu_c + eps)
     x = G.sample(6, seed=1)
     assert x.shape == (6, 1, 28, 28) and torch.equal(x, G.sample(6, seed=1))
-    with pytest.raises(helpers.CourseError, match="unconditional"):
+    with pytest.raises(CourseError, match="unconditional"):
         G.sample(2, labels=[1, 2])
-    with pytest.raises(helpers.CourseError, match="4 non-negative counts"):
+    with pytest.raises(CourseError, match="4 non-negative counts"):
         G.set_weights([1, 2, 3])
-    with pytest.raises(helpers.CourseError, match="not all 0"):
+    with pytest.raises(CourseError, match="not all 0"):
         G.set_weights([0, 0, 0, 0])
-    with pytest.raises(helpers.CourseError, match="from 2 to nz=16"):
+    with pytest.raises(CourseError, match="from 2 to nz=16"):
         MixtureDCGANGenerator(nz=16, components=17)
 
 
@@ -154,3 +155,79 @@ def test_mixture_generator_learns_its_means():
     eps, c = G.draw(5)
     G(eps, c).mean().backward()
     assert G.means.grad is not None and G.means.grad[c].abs().sum() > 0
+
+
+# Mixed precision (helpers.models.mixed_precision): bfloat16 products where GAN_COURSE_PRECISION says so, float32 in and out.
+
+def _players(kind):
+    torch.manual_seed(0)
+    if kind == "mlp":
+        return MLPGenerator(nz=8, hidden=(16, 32)), MLPDiscriminator(hidden=(32, 16))
+    return DCGANGenerator(nz=8, ngf=4), DCGANDiscriminator(ndf=4, extra_layers=1)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "dcgan"])
+def test_bfloat16_models_take_and_give_float32(kind):
+    from helpers.config import using_precision
+    G, D = _players(kind)
+    z = torch.randn(5, 8)
+    with using_precision("fp32"):
+        x32, s32 = G(z), D(G(z))
+    with using_precision("bf16"):
+        x16, s16 = G(z), D(G(z))
+        loss = s16.mean()
+    loss.backward()
+    assert x16.dtype == s16.dtype == torch.float32 and x16.shape == x32.shape and s16.shape == s32.shape
+    assert all(p.grad is None or p.grad.dtype == torch.float32 for p in G.parameters())
+    assert all(p.dtype == torch.float32 for p in G.parameters())
+    # the same network: bfloat16 keeps about 3 significant digits of each product
+    assert (x16 - x32).abs().max() < 0.05 and not torch.equal(x16, x32)
+    assert not torch.is_autocast_enabled("cpu")
+
+
+def test_float32_is_exactly_the_plain_network():
+    from helpers.config import using_precision
+    G, _ = _players("dcgan")
+    z = torch.randn(5, 8)
+    with using_precision("fp32"):
+        out = G(z)
+    with torch.no_grad():
+        plain = G.net(z[:, :, None, None])
+    assert torch.equal(out.detach(), plain)
+    assert all(p.is_contiguous() for p in G.parameters())   # channels-last is for bfloat16 only
+
+
+def test_bfloat16_convolutions_go_channels_last_and_the_average_follows():
+    from helpers.config import using_precision
+    G, D = _players("dcgan")
+    ema = helpers.EMA(G, decay=0.9)
+    with using_precision("bf16"):
+        D(G(torch.randn(4, 8))).sum().backward()
+    weight = G.net[0].weight
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    ema.update(G)
+    assert ema.model.net[0].weight.stride() == weight.stride()
+
+
+def test_an_error_inside_forward_leaves_autocast_off():
+    from helpers.config import using_precision
+    G = DCGANGenerator(nz=8, ngf=4, num_classes=10)
+    with using_precision("bf16"), pytest.raises(CourseError, match="needs labels"):
+        G(torch.randn(2, 8))
+    assert not torch.is_autocast_enabled("cpu")
+    assert G._autocast_stack == []
+
+
+def test_bfloat16_runs_repeat_exactly():
+    from helpers.config import using_precision
+    outs = []
+    for _ in range(2):
+        G, D = _players("dcgan")
+        opt = torch.optim.Adam(G.parameters(), lr=1e-3)
+        with using_precision("bf16"):
+            for _ in range(3):
+                opt.zero_grad()
+                D(G(torch.randn(6, 8, generator=torch.Generator().manual_seed(1)))).mean().backward()
+                opt.step()
+            outs.append(G(torch.randn(3, 8, generator=torch.Generator().manual_seed(2))).detach())
+    assert torch.equal(outs[0], outs[1])
