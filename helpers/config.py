@@ -116,10 +116,10 @@ def precision(dev: torch.device | str | None = None) -> str:
     """The number format, ``"bf16"`` or ``"fp32"``, of the course models' products on device ``dev`` (default: :func:`device`).
 
     ``GAN_COURSE_PRECISION=auto`` (the default) picks bfloat16 only on a CPU that multiplies it in hardware (recent
-    AMD EPYC and Ryzen, Intel Xeon with AMX), where a training step takes 0.6 to 0.7 times as long (bench/results.md,
-    "recipes, bfloat16"); everywhere else,
-    GPUs included, float32. Weights, optimizer states, losses and outputs stay float32 in both (mixed precision,
-    ``torch.autocast``). ``fp32`` turns it off; ``bf16`` forces it (slow on a CPU without bfloat16 hardware).
+    AMD EPYC and Ryzen, Intel Xeon with AMX), where a training step took 0.6 to 0.7 times as long in one recorded run
+    (bench/results.md, "recipes, bfloat16"); everywhere else, GPUs included, float32. Weights, optimizer states,
+    losses and outputs stay float32 in both (mixed precision, ``torch.autocast``). ``fp32`` turns it off; ``bf16``
+    forces it (slow on a CPU without bfloat16 hardware).
     """
     value = (_PRECISION_OVERRIDE[-1] if _PRECISION_OVERRIDE else
              os.environ.get("GAN_COURSE_PRECISION", "auto").strip().lower() or "auto")
