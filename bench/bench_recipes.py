@@ -46,8 +46,10 @@ class Variant:
 
 
 VARIANTS = [
-    Variant("mlp", "notebook 01: 10,000 steps, lr 1e-3", 10_000, 1000),
-    Variant("mlp", "bfloat16 products (GAN_COURSE_PRECISION=auto here)", 10_000, 1000, precision="bf16"),
+    Variant("mlp", "notebook 01 before issue 20: 10,000 steps, lr 1e-3", 10_000, 1000, {"STEPS": 10_000}),
+    Variant("mlp", "bfloat16 products (GAN_COURSE_PRECISION=auto here)", 10_000, 1000, {"STEPS": 10_000}, precision="bf16"),
+    Variant("mlp", "notebook 01 now: 8,000 steps (schedule compressed), bfloat16", 8000, 1000, {"STEPS": 8000},
+            precision="bf16"),
     Variant("mlp", "6,000 steps (schedule compressed)", 6000, 1000, {"STEPS": 6000}),
     Variant("mlp", "6,000 steps, lr 2e-3", 6000, 1000, {"STEPS": 6000, "LR": 2e-3}),
     Variant("dcgan", "notebook 03: 2,000 steps, batch 64, lr 1e-3, ngf 32, extra D layer", 2000, 200),
@@ -61,8 +63,9 @@ VARIANTS = [
     Variant("clusters", "notebook 03's cluster prior: 2,000 steps", 2000, 200),
     Variant("clusters", "bfloat16 products, channels-last (GAN_COURSE_PRECISION=auto here)", 2000, 200, precision="bf16"),
     Variant("clusters", "lr 2e-3, ngf 24", 1400, 200, {"LR": 2e-3, "NGF": 24}),
-    Variant("cgan", "notebook 04: 4,000 steps", 4000, 400),
+    Variant("cgan", "notebook 04 before issue 20: 4,000 steps", 4000, 400),
     Variant("cgan", "bfloat16 products, channels-last (GAN_COURSE_PRECISION=auto here)", 4000, 400, precision="bf16"),
+    Variant("cgan", "notebook 04 now: 3,200 steps, bfloat16", 3200, 400, precision="bf16"),
     Variant("cgan", "lr 2e-3, ngf 24", 2400, 400, {"LR": 2e-3, "NGF": 24}),
 ]
 MODELS = {"mlp": ("MLP GAN", "01", vanilla_gan), "dcgan": ("DCGAN, plain", "03", dcgan),

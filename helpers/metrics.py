@@ -30,7 +30,7 @@ from torch import nn
 
 from .config import CourseError
 from .data import check_images
-from .digit_classifier import FEATURES, Classifier, FeatureExtractor, classifier
+from .digit_classifier import CHUNK, FEATURES, Classifier, FeatureExtractor, classifier
 
 MIN_FD = 2 * FEATURES  # as in the quality meter: below that the feature covariance is unreliable
 
@@ -56,8 +56,8 @@ class Embedding:
 
 
 @torch.no_grad()
-def embed(x01: torch.Tensor, clf: Classifier | None = None, chunk: int = 1000) -> Embedding:
-    """The classifier's features and logits for images in [0, 1], in one pass."""
+def embed(x01: torch.Tensor, clf: Classifier | None = None, chunk: int = CHUNK) -> Embedding:
+    """The classifier's features and logits for images in [0, 1], in one pass, ``chunk`` images at a time."""
     x01 = check_images(x01).float()
     clf = clf or classifier()
     extract, dev = FeatureExtractor(clf), next(clf.parameters()).device

@@ -78,6 +78,17 @@ def test_fd_of_identical_sets_is_zero_and_agrees_with_the_meter(clf, digits):
     assert f.shape == (10, 64) and f.dtype == torch.float32
 
 
+def test_embed_and_predict_in_chunks_match_one_pass(clf, digits):
+    # embed and predict read CHUNK images at a time; the pieces must come back whole and in order
+    from helpers.digit_classifier import predict
+    x = digits[0][:300]
+    whole, pieces = M.embed(x, clf, chunk=len(x)), M.embed(x, clf, chunk=7)
+    assert whole.features.shape == (300, 64) and whole.logits.shape == (300, 10)
+    assert torch.allclose(whole.features, pieces.features, atol=1e-5)
+    assert torch.allclose(whole.logits, pieces.logits, atol=1e-5)
+    assert torch.allclose(predict(clf, x, chunk=len(x)), predict(clf, x, chunk=7), atol=1e-6)
+
+
 def test_real_halves_score_well_and_noise_badly(clf, digits):
     a, b, train = digits
     noise = torch.rand(500, 1, 28, 28, generator=torch.Generator().manual_seed(1))

@@ -10,7 +10,7 @@ from helpers.models import DCGANDiscriminator, DCGANGenerator, layer_table
 
 dev = helpers.device()
 
-STEPS = helpers.pick(quick=100, standard=4_000, full=40_000)        # the conditional run
+STEPS = helpers.pick(quick=100, standard=3_200, full=40_000)        # the conditional run
 ABL_STEPS = STEPS // 2                                              # the ablation, compared at the same step
 N_EVAL = helpers.pick(quick=300, standard=2000, full=10_000)        # samples per measurement
 EMA_DECAY = helpers.pick(quick=0.99, standard=0.999, full=0.9995)

@@ -10,7 +10,7 @@ import helpers
 dev = helpers.device()
 
 # Every setting that depends on the run mode, in one place.
-STEPS = helpers.pick(quick=300, standard=10_000, full=100_000)   # full mode: 100k iterations, a common budget
+STEPS = helpers.pick(quick=300, standard=8_000, full=100_000)   # full mode: 100k iterations, a common budget
 SHORT = STEPS // 5                                                # the short run of section 6: a fifth of it
 BATCH, NZ, LR = 128, 64, 1e-3
 N_EVAL = helpers.pick(quick=500, standard=2000, full=10_000)     # samples for the quality meter
