@@ -6,9 +6,9 @@ the measurement behind any change of recipe: each variant trains from scratch (t
 measured on 2,000 samples (the quality meter; for the conditional GAN also the share read as the requested digit).
 Measurement time is excluded from the training seconds.
 
-For each model the first variant is the notebook's recipe as it stands (standard mode). A variant "reaches the
-recipe's quality" at its first measurement with at least the recipe's final confident share (label match for the
-cGAN) minus 1 point and at most 1.1 times its final Fréchet distance; the table gives that time as a ratio of the
+For each model the first variant is its notebook's recipe before issue 20 (standard mode, float32, the steps of
+bcc013e), the baseline of the ratios. A variant "reaches the recipe's quality" at its first measurement with at
+least the recipe's final confident share (label match for the cGAN) minus 1 point and at most 1.1 times its final Fréchet distance; the table gives that time as a ratio of the
 recipe's own training time (target: at most 0.67).
 
 Run: ``.venv/bin/python -m bench.bench_recipes`` (about 30 min on a quiet 2-core CPU; ``--models dcgan`` for one

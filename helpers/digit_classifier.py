@@ -24,7 +24,7 @@ FEATURES = 64   # width of the feature layer
 FORMAT = 3      # version of the cached file: bump when the network or its training changes
 # Images per forward pass when reading many. A chunk's activations (32 maps of 28x28 per image) then stay in the
 # CPU's cache: 128 at a time read 2,000 images 3.5x as fast as 1,000 at a time, with the same numbers to the bit
-# (one run on a 2-core AMD EPYC, bench/results.md, "issue 20").
+# (one run on a 2-core AMD EPYC; bench/results.md, "Issue 20, third round").
 CHUNK = 128
 
 
