@@ -8,8 +8,8 @@ Measurement time is excluded from the training seconds.
 
 For each model the first variant is its notebook's recipe before issue 20 (standard mode, float32, the steps of
 bcc013e), the baseline of the ratios. A variant "reaches the recipe's quality" at its first measurement with at
-least the recipe's final confident share (label match for the cGAN) minus 1 point and at most 1.1 times its final Fréchet distance; the table gives that time as a ratio of the
-recipe's own training time (target: at most 0.67).
+least the recipe's final confident share (label match for the cGAN) minus 1 point and at most 1.1 times its final
+Fréchet distance; the table gives that time as a ratio of the recipe's own training time (target: at most 0.67).
 
 Run: ``.venv/bin/python -m bench.bench_recipes`` (about 30 min on a quiet 2-core CPU; ``--models dcgan`` for one
 model, ``--scale 0.05`` for a smoke test that shortens every run). Writes the section "recipes" of bench/results.md;

@@ -5,6 +5,7 @@ import torch
 import helpers
 from helpers import meter
 from helpers import metrics as M
+from helpers.digit_classifier import predict
 
 
 def direct_kid(fx: np.ndarray, fr: np.ndarray) -> float:
@@ -80,7 +81,6 @@ def test_fd_of_identical_sets_is_zero_and_agrees_with_the_meter(clf, digits):
 
 def test_embed_and_predict_in_chunks_match_one_pass(clf, digits):
     # embed and predict read CHUNK images at a time; the pieces must come back whole and in order
-    from helpers.digit_classifier import predict
     x = digits[0][:300]
     whole, pieces = M.embed(x, clf, chunk=len(x)), M.embed(x, clf, chunk=7)
     assert whole.features.shape == (300, 64) and whole.logits.shape == (300, 10)
