@@ -231,3 +231,22 @@ def test_bfloat16_runs_repeat_exactly():
                 opt.step()
             outs.append(G(torch.randn(3, 8, generator=torch.Generator().manual_seed(2))).detach())
     assert torch.equal(outs[0], outs[1])
+
+
+def test_folding_batchnorm_keeps_the_images_and_needs_eval_mode():
+    torch.manual_seed(0)
+    G = DCGANGenerator(nz=16, ngf=8)
+    with torch.no_grad():   # running statistics that are not the identity, so folding has something to do
+        G.train()(torch.randn(64, 16))
+    G.eval()
+    z = torch.randn(10, 16, requires_grad=True)
+    with helpers.using_precision("fp32"):
+        before = G(z)
+        (grad_before,) = torch.autograd.grad(before.sum(), z)
+        helpers.fold_batchnorm(G)
+        after = G(z)
+        (grad_after,) = torch.autograd.grad(after.sum(), z)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in G.modules())
+    assert torch.allclose(before, after, atol=1e-5) and torch.allclose(grad_before, grad_after, atol=1e-4)
+    with pytest.raises(CourseError, match="eval mode"):
+        helpers.fold_batchnorm(DCGANGenerator(nz=16, ngf=8))

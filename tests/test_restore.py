@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
 import helpers
 from helpers.restore import (AddNoise, Compose, GaussianBlur, Mask, baseline_deblur, baseline_denoise,
@@ -78,6 +79,16 @@ def test_blur_kernel_is_normalized_gaussian_and_a_delta_gives_it_back():
     out = blur(delta)[0, 0]
     assert torch.allclose(out[9:20, 9:20], k, atol=1e-7)
     assert abs(out.sum().item() - 1) < 1e-6
+
+
+@pytest.mark.parametrize("sigma, kernel_size", [(1.5, None), (0.6, 3), (5.0, None), (2.0, 55)])
+def test_blur_by_matrices_equals_conv2d_on_the_reflect_padded_image(sigma, kernel_size):
+    blur = GaussianBlur(sigma, kernel_size)
+    r = blur.kernel_size // 2
+    x = torch.rand(4, 1, 28, 28, dtype=torch.float64)
+    by_conv = F.conv2d(F.pad(x, (r, r, r, r), mode="reflect"), blur._kernel64[None, None])
+    assert torch.allclose(blur(x), by_conv, rtol=0, atol=1e-12)
+    assert torch.allclose(blur.matrix().sum(1), torch.ones(28, dtype=torch.float64), atol=1e-12)
 
 
 def test_blur_keeps_constants_and_the_mean_away_from_borders_and_smooths():

@@ -151,6 +151,25 @@ def test_lab_run_trains_and_shows_the_last_state(lab):
     assert lab.gan.steps == 0 and "step 0" in lab.status.value
 
 
+def test_lab_continues_a_trained_toy_gan_with_its_settings():
+    from helpers.toy2d import ToyGAN
+
+    gan = ToyGAN("two moons", "least-squares", d_steps=2, lr_d=2e-3, lr_g=5e-4, seed=3).train(20)
+    lab = GANLab(gan=gan)
+    try:
+        assert lab.gan is gan and "step 20" in lab.status.value and bytes(lab.image.value).startswith(PNG)
+        assert (lab.target_picker.value, lab.loss_picker.value, lab.d_steps_slider.value) == ("two moons", "least-squares", 2)
+        assert (lab.lr_d_box.value, lab.lr_g_box.value) == (2e-3, 5e-4)
+        lab.run(5)
+        assert gan.steps == 25 and gan.d_steps == 2   # the same run, trained on with its own settings
+        lab.reset()
+        assert lab.gan.steps == 0 and lab.gan.seed == 3 and lab.gan.target.name == "two moons"
+    finally:
+        lab.close()
+    with pytest.raises(CourseError, match="ToyGAN"):
+        GANLab(gan="ring")
+
+
 @pytest.mark.parametrize("box,value", [("lr_d_box", 0.0), ("lr_d_box", -0.001), ("lr_g_box", 0.0),
                                        ("lr_g_box", float("nan")), ("lr_g_box", 5.0)])
 def test_lab_refuses_bad_learning_rates_with_a_message(lab, box, value):

@@ -24,6 +24,7 @@ from .base import CourseWidget, show_png, status_line
 class GANLab(CourseWidget):
     """An interactive 2-D GAN. Programmatic use (also what a notebook run without a browser does):
     ``lab.run(steps)`` trains and draws the last state; ``lab.frame()`` is one frame of play.
+    ``gan=`` a trained :class:`~helpers.toy2d.ToyGAN` continues it (reset starts again from its seed).
 
     A bad setting (say a learning rate of 0) is refused: the lab pauses and the error line says why.
     """
@@ -34,9 +35,15 @@ class GANLab(CourseWidget):
 
     def __init__(self, target: str = "ring of 8 Gaussians", loss: str = "non-saturating", d_steps: int = 1,
                  lr_d: float = 1e-3, lr_g: float = 1e-3, steps_per_frame: int = 10, seed: int = 0,
-                 width: int = 880):
+                 width: int = 880, gan: ToyGAN | None = None):
         super().__init__()
-        self.gan = ToyGAN(target, loss, d_steps, lr_d, lr_g, seed=seed)
+        if gan is None:
+            gan = ToyGAN(target, loss, d_steps, lr_d, lr_g, seed=seed)
+        elif isinstance(gan, ToyGAN):   # continue a toy GAN trained elsewhere: its settings fill the controls
+            target, loss, d_steps, lr_d, lr_g, seed = gan.target.name, gan.loss.name, gan.d_steps, gan.lr_d, gan.lr_g, gan.seed
+        else:
+            raise CourseError(f"gan must be a helpers.toy2d.ToyGAN to continue, or None for a new one; got {type(gan).__name__}.")
+        self.gan = gan
         self.seed = seed
         self.frame_seconds: list[float] = []
         self._playing = False
