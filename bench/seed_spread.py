@@ -10,7 +10,8 @@ and, where the runs print the same count of numbers, the spread (largest minus s
 Every cell runs even after a failed claim, so one failure does not hide the claims after it. Each seed
 saves its checkpoints in a folder of its own (first filled with a copy of ``data/checkpoints``), so a
 notebook that loads a generator it did not train here (05, 06) reads the one of the same seed when this
-run trained it, and the course's saved one otherwise.
+run trained it, and the course's saved one otherwise; the run warns when a saved one comes from another
+run mode (a quick-mode model read in a standard run measures the wrong thing).
 
 Run: ``.venv/bin/python -m bench.seed_spread --only 01_vanilla_gan`` (about 3 x the notebook's standard
 time); ``--seeds 0 1 2`` by default. Writes a section "seed spread NN_name" of bench/results.md per notebook.
@@ -34,6 +35,8 @@ import nbformat
 
 from bench.harness import machine, parser, patched_environ, write_section
 from helpers import config
+from helpers.checkpoints import list_checkpoints, read_checkpoint
+from helpers.config import CourseError
 from tools import reports
 
 MARKS = ("✓", "✗", "·")
@@ -123,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
             ckpt = Path(tmp) / f"seed-{seed}"
             shutil.copytree(config.checkpoint_dir(), ckpt)
             with patched_environ(GAN_COURSE_SEED=str(seed), GAN_COURSE_CHECKPOINTS=str(ckpt)):
+                other = other_mode_checkpoints(args.mode)
+                if other:   # a notebook of this run that loads one without training it first would measure that model
+                    print(f"seed {seed}: warning: {', '.join(other)} in {config.checkpoint_dir()} were not saved in "
+                          f"{args.mode} mode; notebooks 05 and 06 read them unless this run trains them first "
+                          "(add the notebooks that make them to --only)", flush=True)
                 for path in notebooks:
                     print(f"seed {seed}: {path.stem} ({args.mode}) ...", flush=True)
                     run = reports.execute_notebook(path, args.mode, allow_errors=True)
@@ -139,6 +147,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     write_tables(args, results, times, minutes, [machine(config.device())])
     return 0
+
+
+def other_mode_checkpoints(mode: str) -> list[str]:
+    """The checkpoints in the checkpoint folder saved in another run mode than ``mode``, as "name (mode)"."""
+    found = []
+    for name in list_checkpoints():
+        try:
+            saved_in = read_checkpoint(name).get("meta", {}).get("mode")
+        except CourseError:
+            saved_in = "unreadable"
+        if saved_in != mode:
+            found.append(f"{name} ({saved_in})")
+    return found
 
 
 def by_seed(per_notebook: dict[str, dict]) -> dict[str, dict]:

@@ -186,6 +186,18 @@ def test_seed_spread_merges_seeds_run_as_separate_processes(tmp_path):
     assert "`GAN_COURSE_SEED` = 1, 2" in text and "machine 1 / machine 2" in text and "seed 2 2.0 min" in text
 
 
+def test_seed_spread_names_checkpoints_saved_in_another_mode(tmp_path, monkeypatch):
+    from bench import seed_spread
+    from helpers.models import MLPGenerator
+    monkeypatch.setenv("GAN_COURSE_CHECKPOINTS", str(tmp_path))
+    for name, mode in (("dcgan", "quick"), ("vanilla_gan", "standard")):
+        monkeypatch.setenv("GAN_COURSE_MODE", mode)
+        helpers.save_generator(name, MLPGenerator(nz=4, hidden=(8,)))
+    (tmp_path / "cgan.pt").write_bytes(b"not a checkpoint")
+    assert seed_spread.other_mode_checkpoints("standard") == ["cgan (unreadable)", "dcgan (quick)"]
+    assert seed_spread.other_mode_checkpoints("quick") == ["cgan (unreadable)", "vanilla_gan (standard)"]
+
+
 def test_recipes_find_where_a_variant_reaches_the_recipes_quality_and_restore_the_lesson():
     from bench import bench_recipes
     from helpers.lessons import dcgan
