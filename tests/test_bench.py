@@ -74,7 +74,7 @@ def test_mlp_contender_is_notebook_01s_run():
 
 
 SCRIPTS = ("profile_steps", "bench_training", "bench_time_to_bar", "bench_restore", "bench_notebooks", "seed_spread",
-           "bench_recipes", "bench_speedup")
+           "bench_recipes", "bench_speedup", "toy_seeds")
 
 
 def test_a_script_runs_as_a_module_of_the_bench_package():
