@@ -61,8 +61,9 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
 
     In eval mode a BatchNorm is a fixed scale and shift per channel, so it can live in the convolution's weights
     and bias (``torch.nn.utils.fusion.fuse_conv_bn_eval``): the outputs are the same to rounding, and each forward
-    and backward pass skips one layer per block (x1.2 on notebook 05's search for z). For a model that is only run,
-    not trained: it must be in eval mode, and its state dict no longer matches a checkpoint's.
+    and backward pass skips one layer per block (x1.3 on notebook 05's search for z, bench/results.md "restore").
+    For a model that is only run, not trained: it must be in eval mode, and its state dict no longer matches a
+    checkpoint's.
     """
     if model.training:
         raise CourseError("fold_batchnorm needs a model in eval mode (call .eval() first): "

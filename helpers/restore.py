@@ -135,8 +135,9 @@ class GaussianBlur(Operator):
 
     The kernel is separable, so the blur is computed as ``B @ x @ B.T``: :meth:`matrix` ``B`` blurs each
     column with the 1-D kernel, reflection included. It gives what ``conv2d`` with the ``(k, k)`` kernel
-    on the padded image gives, to rounding, 70 times faster on a CPU (forward and backward, 300 digits,
-    sigma 1.5: 0.55 ms instead of 39 ms), where a one-channel ``conv2d`` takes a slow path.
+    on the padded image gives, to rounding, about 60 times faster on a CPU, where a one-channel ``conv2d``
+    takes a slow path (forward and backward, 300 digits, sigma 1.5: 0.69 ms instead of 42 ms in
+    bench/results.md, section "restore").
     """
 
     def __init__(self, sigma: float, kernel_size: int | None = None) -> None:
