@@ -146,8 +146,9 @@ class ToyGAN:
         grads = torch.autograd.grad(loss_g, self.g_params)   # G's weights only: D's gradients are not needed
         for p, g in zip(self.g_params, grads):
             p.grad = g
+        norm = grad_norm(self.G)
         self.opt_g.step()
-        return {"loss_g": loss_g.item(), "g_grad_norm": float(torch.cat([g.flatten() for g in grads]).norm())}
+        return {"loss_g": loss_g.item(), "g_grad_norm": norm}
 
     def step(self) -> dict[str, float]:
         """``d_steps`` D updates, then one G update; returns and records the numbers."""
