@@ -11,9 +11,11 @@ from helpers.models import DCGANDiscriminator, DCGANGenerator, MixtureDCGANGener
 dev = helpers.device()
 
 # Every setting that depends on the run mode, in one place.
-STEPS = helpers.pick(quick=64, standard=2_000, full=20_000)         # main run, and the cluster-prior run (section 5)
+STEPS = helpers.pick(quick=64, standard=2_000, full=20_000)         # the main run
 MILESTONES = [STEPS // 8, STEPS // 4, STEPS // 2, STEPS]              # the quality meter measures the main run here
-SHORT = MILESTONES[1]                                                 # each comparison run (latent size, instability)
+SHORT = MILESTONES[1]                                                 # D's extra layer, and each latent-size run
+AT = MILESTONES[2]                                                    # the two ablation runs (section 5)
+MIX_STEPS = 3 * STEPS // 4                                            # the cluster-prior run (section 5)
 N_EVAL = helpers.pick(quick=300, standard=2000, full=10_000)          # samples for the quality meter
 EMA_DECAY = helpers.pick(quick=0.99, standard=0.999, full=0.9995)     # weight averaging, as in notebook 01
 SAMPLE_EVERY = max(1, STEPS // 8)                                     # keep the fixed-noise grid this often
