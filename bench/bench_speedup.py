@@ -4,8 +4,9 @@ checkout of the course against this one (issue 20's ratios).
 Machines of one kind differ by 2x from day to day, so the two versions run interleaved on the same machine in
 one run: for each notebook, both versions one after the other (the baseline first for even-numbered notebooks,
 second for odd ones, so slow drift of the machine does not favour either), each in a fresh kernel, each with
-``helpers.speed_probe(precision="fp32")`` taken just before (float32 for both: the machine's speed on one fixed
-workload, whatever precision the version's notebooks use). Each version reads its own code (``PYTHONPATH``) and writes to its
+``helpers.speed_probe(precision="fp32")`` taken just before and just after (float32 for both: the machine's speed on
+one fixed workload, whatever precision the version's notebooks use; one probe moved by up to ±20% between runs
+minutes apart, so the scaled ratio uses the mean of the two around each run). Each version reads its own code (``PYTHONPATH``) and writes to its
 own data folder (checkpoints, cached classifier), so neither sees the other's checkpoints.
 
 Run::
@@ -58,12 +59,20 @@ def run_notebook(tree: Path, data: Path, name: str, keep: Path | None, label: st
         # the probe a notebook states with its run time is in the course's own precision (helpers.speed_probe())
         course_probe = speed_probe() if label == "current" else None
         nb, seconds, error, peak = execute_notebook(path, "standard")
+        probe_after = speed_probe(precision="fp32")   # and just after: the machine's speed during the run, bracketed
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, keep / f"{name}.{label}.ipynb")
-    print(f"    {label:8s} {name}: {duration(seconds)} at probe {probe:,.0f} img/s" + (f"  FAILED: {error}" if error else ""),
-          flush=True)
-    return {"seconds": seconds, "probe": probe, "course_probe": course_probe, "error": error, "peak_mb": peak, "slowest": slowest_cells(nb, top=5)}
+    print(f"    {label:8s} {name}: {duration(seconds)} at probe {probe:,.0f} / {probe_after:,.0f} img/s (before / after)"
+          + (f"  FAILED: {error}" if error else ""), flush=True)
+    return {"seconds": seconds, "probe": probe, "probe_after": probe_after, "course_probe": course_probe, "error": error,
+            "peak_mb": peak, "slowest": slowest_cells(nb, top=5)}
+
+
+def machine_speed(run: dict) -> float:
+    """The float32 probe's reading for a run: the mean of the probes just before and just after it (runs recorded
+    before the second probe existed have only the first)."""
+    return (run["probe"] + run["probe_after"]) / 2 if run.get("probe_after") else run["probe"]
 
 
 def run_suite(tree: Path, data: Path) -> dict:
@@ -138,13 +147,13 @@ def report(results: dict, names: dict, wanted: list[str], seconds: float) -> str
     ]
     if results["notebooks"]:
         lines[-1] += (" Each notebook ran in standard mode in a fresh kernel, the two versions one after the other, each with "
-                      "the speed probe (img/s of a fixed DCGAN step, in float32 for both versions) taken just before it; \"scaled\" divides each time by "
-                      "its probe's share of the baseline's probe, so a machine that slowed down between the two runs does "
-                      "not count as a speed-up or a slow-down.")
+                      "the speed probe (img/s of a fixed DCGAN step, in float32 for both versions) taken just before and just after it; \"scaled\" "
+                      "divides each time by its probes' share of the baseline's probes (the mean of before and after), so a machine "
+                      "that slowed down between the two runs does not count as a speed-up or a slow-down.")
     if not both:
         lines.append(f"Only the {' and '.join(wanted)} version ran here: the section records its times, not a ratio.")
     if results["notebooks"]:
-        lines += ["", "| notebook | baseline | probe | current | probe | current / baseline | scaled (target ≤ 0.6) | claims |",
+        lines += ["", "| notebook | baseline | probe before / after | current | probe before / after | current / baseline | scaled (target ≤ 0.6) | claims |",
                   "|---|---:|---:|---:|---:|---:|---:|---|"]
     total = {v: 0.0 for v in wanted}
     for name, runs in results["notebooks"].items():
@@ -153,9 +162,10 @@ def report(results: dict, names: dict, wanted: list[str], seconds: float) -> str
             total[v] += r["seconds"]
         cells = [name]
         for r in (b, c):
-            cells += [duration(r["seconds"]) if r else "–", f"{r['probe']:,.0f}" if r else "–"]
+            probes = "–" if not r else f"{r['probe']:,.0f}" + (f" / {r['probe_after']:,.0f}" if r.get("probe_after") else "")
+            cells += [duration(r["seconds"]) if r else "–", probes]
         plain = ratio_cell(b and b["seconds"], c and c["seconds"])
-        scaled = ratio_cell(b and b["seconds"], c and c["seconds"] * c["probe"] / b["probe"], TARGET_NOTEBOOK) if b and c else "–"
+        scaled = ratio_cell(b["seconds"], c["seconds"] * machine_speed(c) / machine_speed(b), TARGET_NOTEBOOK) if b and c else "–"
         errors = "; ".join(f"{v}: {r['error']}" for v, r in runs.items() if r["error"]) or "all held"
         lines.append("| " + " | ".join(cells + [plain, scaled, errors]) + " |")
     if both and results["notebooks"]:

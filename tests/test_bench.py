@@ -170,6 +170,12 @@ def test_speedup_runs_each_versions_suite_as_its_makefile_does_and_reports_ratio
     row = next(line for line in text.splitlines() if line.startswith("| 01_x"))
     # 200 s at probe 800 is 160 s at the baseline's probe 1000: 0.53x, within the 0.6 target; unscaled 0.67x
     assert "| 0.67x |" in row and "**0.53x** ✓" in row and "all held" in row
+    # with a probe after each run too, each run's speed is the mean of its two: (800 + 1000) / 2 against (1000 + 1000) / 2
+    results["notebooks"]["01_x"]["baseline"]["probe_after"] = 1000
+    results["notebooks"]["01_x"]["current"]["probe_after"] = 1000
+    row = next(line for line in bench_speedup.report(results, {"baseline": "abc", "current": "def"}, ["baseline", "current"],
+                                                     900).splitlines() if line.startswith("| 01_x"))
+    assert "| 800 / 1,000 |" in row and "**0.60x** ✓" in row
     assert "| **both** | 5 min 00 s | 2 min 50 s | **0.57x** ✓ |" in text
 
 
