@@ -8,7 +8,7 @@ from .plots import class_histogram, image_grid, plot_curves, show_grid, show_gri
 from .digit_classifier import classifier
 from .meter import Quality, quality
 from .widgets import digit_picker, gan_lab, latent_explorer, restoration_lab
-from .training import EMA, History, train
+from .training import EMA, History, frozen, train
 from .checks import check
 from .probe import speed_probe
 from .display import short_errors
@@ -20,7 +20,7 @@ __all__ = [
     "MNIST", "Split", "batches", "download_mnist", "load_mnist", "to_signed", "to_unit",
     "Generator", "MLPDiscriminator", "MLPGenerator", "count_parameters", "fold_batchnorm",
     "class_histogram", "image_grid", "plot_curves", "show_grid", "show_grids",
-    "Quality", "classifier", "quality", "EMA", "History", "train", "latent_explorer", "digit_picker", "restoration_lab",
+    "Quality", "classifier", "quality", "EMA", "History", "frozen", "train", "latent_explorer", "digit_picker", "restoration_lab",
     "gan_lab", "check", "speed_probe", "short_errors", "check_exercise", "exercise_errors",
 ]
 

@@ -207,6 +207,10 @@ def test_bfloat16_convolutions_go_channels_last_and_the_average_follows():
     assert weight.is_contiguous(memory_format=torch.channels_last)
     ema.update(G)
     assert ema.model.net[0].weight.stride() == weight.stride()
+    # D's first weight (1 -> ndf channels) is channels-last and contiguous at once; its other layers must follow too
+    assert D.net[0].weight.is_contiguous() and D.net[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in D.parameters() if p.dim() == 4)
+    assert not D.net[2].weight.is_contiguous()
 
 
 def test_an_error_inside_forward_leaves_autocast_off():

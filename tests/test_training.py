@@ -58,6 +58,33 @@ def test_history_and_snapshots(mnist):
     assert h.images_per_second > 0
 
 
+def test_frozen_skips_the_weights_gradients_only():
+    helpers.seed_everything(0)
+    G, D = MLPGenerator(nz=8, hidden=(16,)), MLPDiscriminator(hidden=(16,))
+    D.net[-1].bias.requires_grad_(False)      # a weight frozen before stays frozen after
+    z = torch.randn(6, 8)
+
+    def g_grads(freeze):
+        G.zero_grad(); D.zero_grad()
+        if freeze:
+            with helpers.frozen(D):
+                score = D(G(z))
+        else:
+            score = D(G(z))
+        F.softplus(-score).mean().backward()
+        return [p.grad.clone() for p in G.parameters()], [p.grad for p in D.parameters()]
+
+    g_plain, d_plain = g_grads(False)
+    g_frozen, d_frozen = g_grads(True)
+    assert all(torch.equal(a, b) for a, b in zip(g_plain, g_frozen))     # G's update is exactly the same
+    assert any(g is not None for g in d_plain) and all(g is None for g in d_frozen)
+    assert [p.requires_grad for p in D.parameters()][-1] is False
+    assert all(p.requires_grad for p in list(D.parameters())[:-1])
+    with pytest.raises(RuntimeError), helpers.frozen(D):      # restored also when the block raises
+        raise RuntimeError("boom")
+    assert all(p.requires_grad for p in list(D.parameters())[:-1])
+
+
 def test_log_line_format():
     line = log_line(3, 25, 17, 62, {"loss_d": 0.5, "loss_g": 2.25, "d_x": 0.8, "d_g_z1": 0.2, "d_g_z2": 0.1})
     assert line == "[3/25][17/62]  Loss_D: 0.5000  Loss_G: 2.2500  D(x): 0.8000  D(G(z)): 0.2000 / 0.1000"

@@ -112,7 +112,8 @@ def update_D(D, opt_D, real, fake, y_real=None, y_fake=None):   # y_*: what D is
     return loss, torch.sigmoid(score_real).mean(), torch.sigmoid(score_fake).mean()
 
 def update_G(G, D, opt_G, fake, y_fake=None):
-    score = D(fake, y_fake)                               # against the D just updated
+    with helpers.frozen(D):                               # D's weights are constants here: no gradient for them
+        score = D(fake, y_fake)                           # against the D just updated
     loss = bce(score, torch.ones_like(score))             # non-saturating: -log D(G(z))
     opt_G.zero_grad()
     loss.backward()
