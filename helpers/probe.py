@@ -9,7 +9,9 @@ stated time is off by more than 1.5x on the machine the benchmark runs on.
 
 The probe is notebook 03's training step as the notebook stood when the run times were stated (G and D at 32
 filters, batch 64, Adam, one D step and one G step), written out here and kept fixed, so that probes taken
-before and after a change to the notebook's recipe stay comparable. It is timed over a few dozen steps after a
+before and after a change to the notebook's recipe stay comparable. That includes the memory layout: until
+2026-12-01 the course's bfloat16 discriminators computed in NCHW (their one-channel first weight hid them from
+:func:`helpers.models.mixed_precision`'s switch to channels-last), and the probe's D still does. It is timed over a few dozen steps after a
 warm-up, on :func:`helpers.device`, and leaves the random state of the caller alone. It runs in the precision the
 course runs in (:func:`helpers.config.precision`: bfloat16 on a CPU with bfloat16 hardware, else float32), so the
 scaling holds on machines with and without it; ``precision="fp32"`` gives the float32 figure that probes taken
@@ -51,13 +53,17 @@ def speed_probe(steps: int = 30, warmup: int = 5, device: torch.device | str | N
         real = torch.rand(BATCH, 1, 28, 28, device=dev) * 2 - 1
         ones, zeros = torch.ones(BATCH, device=dev), torch.zeros(BATCH, device=dev)   # D gives one logit per image
 
+        def judge(x):   # D as it ran when the run times were stated: NCHW layers, even in bfloat16 (see below)
+            with config.autocast(dev) or contextlib.nullcontext():
+                return D.net(x).flatten().float()
+
         def step():
             fake = G(torch.randn(BATCH, 100, device=dev))
-            loss_d = bce(D(real), ones) + bce(D(fake.detach()), zeros)
+            loss_d = bce(judge(real), ones) + bce(judge(fake.detach()), zeros)
             opt_D.zero_grad()
             loss_d.backward()
             opt_D.step()
-            loss_g = bce(D(fake), ones)
+            loss_g = bce(judge(fake), ones)
             opt_G.zero_grad()
             loss_g.backward()
             opt_G.step()
