@@ -53,7 +53,7 @@ def speed_probe(steps: int = 30, warmup: int = 5, device: torch.device | str | N
         real = torch.rand(BATCH, 1, 28, 28, device=dev) * 2 - 1
         ones, zeros = torch.ones(BATCH, device=dev), torch.zeros(BATCH, device=dev)   # D gives one logit per image
 
-        def judge(x):   # D as it ran when the run times were stated: NCHW layers, even in bfloat16 (see below)
+        def judge(x):   # D as it ran when the run times were stated: NCHW layers, even in bfloat16 (module docstring)
             with config.autocast(dev) or contextlib.nullcontext():
                 return D.net(x).flatten().float()
 
