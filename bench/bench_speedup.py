@@ -6,8 +6,8 @@ one run: for each notebook, both versions one after the other (the baseline firs
 second for odd ones, so slow drift of the machine does not favour either), each in a fresh kernel, each with
 ``helpers.speed_probe(precision="fp32")`` taken just before and just after (float32 for both: the machine's speed on
 one fixed workload, whatever precision the version's notebooks use; one probe moved by up to ±20% between runs
-minutes apart, so the scaled ratio uses the mean of the two around each run). Each version reads its own code (``PYTHONPATH``) and writes to its
-own data folder (checkpoints, cached classifier), so neither sees the other's checkpoints.
+minutes apart, so the scaled ratio uses the mean of the two around each run). Each version reads its own code
+(``PYTHONPATH``) and writes to its own data folder (checkpoints, cached classifier), so neither sees the other's checkpoints.
 
 Run::
 

@@ -11,9 +11,9 @@ The probe is notebook 03's training step as the notebook stood when the run time
 filters, batch 64, Adam, one D step and one G step), written out here and kept fixed, so that probes taken
 before and after a change to the notebook's recipe stay comparable. That includes the memory layout: until
 2026-12-01 the course's bfloat16 discriminators computed in NCHW (their one-channel first weight hid them from
-:func:`helpers.models.mixed_precision`'s switch to channels-last), and the probe's D still does. It is timed over a few dozen steps after a
-warm-up, on :func:`helpers.device`, and leaves the random state of the caller alone. It runs in the precision the
-course runs in (:func:`helpers.config.precision`: bfloat16 on a CPU with bfloat16 hardware, else float32), so the
+:func:`helpers.models.mixed_precision`'s switch to channels-last), and the probe's D still does. It is timed
+over a few dozen steps after a warm-up, on :func:`helpers.device`, and leaves the random state of the caller
+alone. It runs in the precision the course runs in (:func:`helpers.config.precision`: bfloat16 on a CPU with bfloat16 hardware, else float32), so the
 scaling holds on machines with and without it; ``precision="fp32"`` gives the float32 figure that probes taken
 before the course used bfloat16 (bench/results.md until 2026-11-30) are comparable with.
 

@@ -110,8 +110,8 @@ class EMA:
 def frozen(model: torch.nn.Module):
     """Inside ``with frozen(D):`` the model's weights are constants: a forward pass records no gradient for them,
     so the backward pass of G's step skips work it would throw away (D's weight gradients: 3% to 6% of a DCGAN
-    step here, bench/results.md "seventh round"). Gradients still flow through the model to its input. Each weight's ``requires_grad`` is restored
-    on leaving, also when the block raises or is interrupted."""
+    step here, bench/results.md "seventh round"). Gradients still flow through the model to its input. Each
+    weight's ``requires_grad`` is restored on leaving, also when the block raises or is interrupted."""
     before = [(p, p.requires_grad) for p in model.parameters()]
     model.requires_grad_(False)
     try:
